@@ -1,0 +1,53 @@
+# Two entry points, both safe on a fresh clone: `make plan` and `make test`.
+# Each creates .venv on first use and reinstalls when pyproject.toml or the pins change.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+STACK ?= dev-1
+
+.DEFAULT_GOAL := plan
+.PHONY: plan test check lint typecheck unit bench schema lock clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "make: Python 3.11 or newer is required (run with PYTHON=/path/to/python3.11)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+## plan: check every tenant file and stack config (render and scan of $(STACK) follow)
+plan: $(STAMP)
+	$(BIN)/tenantctl check
+
+## test: lint, format check, type check and the whole test suite
+test: lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/check_files.py
+
+## schema: regenerate schemas/tenant.schema.json from the model
+schema: $(STAMP)
+	$(BIN)/tenantctl schema
+
+## lock: re-pin constraints.txt to what pyproject.toml resolves to today
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^fastmcp-tenancy' > constraints.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Pulumi component resources that build one tenant's infrastructure."""

@@ -1,0 +1,1 @@
+"""fastmcp-tenancy: tenant files in, isolated per-tenant infrastructure out."""
