@@ -1,0 +1,455 @@
+"""Load every tenant file and stack config, and check them as one set.
+
+`load()` returns a Catalog only when every file is valid on its own and the set is
+consistent: unique ids, disjoint CIDRs, known cells within their size, and every rule of
+the compliance table. Otherwise it raises InvalidInput with all problems of all files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from tenancy import addressing, profiles
+from tenancy.problems import WHOLE_FILE, InvalidInput, Problem, translate
+from tenancy.profiles import TenantPlan
+from tenancy.spec import RFC1918_BLOCKS, CellConfig, KeyBackend, TenantSpec
+from tenancy.yamldoc import YamlProblem, parse, read_file
+
+TENANTS_DIR = "tenants"
+STACKS_DIR = "stacks"
+PROJECT = "fastmcp-tenancy"
+REGION_KEY = "aws:region"
+# Top-level keys of a Pulumi stack file besides `config`, written by the Pulumi CLI.
+STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
+_STACK_FILE = re.compile(r"^Pulumi\.(?P<cell>[^.]+)\.yaml$")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A valid set of cells and tenants."""
+
+    root: Path
+    cells: Mapping[str, CellConfig]
+    tenants: tuple[TenantPlan, ...]  # sorted by id
+    files: Mapping[str, str] = field(repr=False)  # tenant id -> file relative to root
+
+    def in_cell(self, cell: str) -> tuple[TenantPlan, ...]:
+        """Return the tenants of `cell`, sorted by id."""
+        return tuple(plan for plan in self.tenants if plan.spec.cell == cell)
+
+    def tenant(self, tenant_id: str) -> TenantPlan:
+        return next(plan for plan in self.tenants if plan.id == tenant_id)
+
+
+@dataclass(frozen=True)
+class TenantFile:
+    """A tenant file that passed the model: its path relative to the root, and content."""
+
+    file: str
+    stem: str
+    spec: TenantSpec
+
+
+def load(root: Path) -> Catalog:
+    """Load and check everything under `root`; raise InvalidInput listing all problems."""
+    cells, problems = load_cells(root)
+    entries, tenant_problems = _load_tenant_files(root)
+    problems += tenant_problems
+    plans, set_problems = check_tenants(entries, cells.valid, cells.broken)
+    problems += set_problems
+    if problems:
+        raise InvalidInput(sorted_problems(problems))
+    return Catalog(
+        root=root,
+        cells=dict(sorted(cells.valid.items())),
+        tenants=tuple(sorted(plans, key=lambda plan: plan.id)),
+        files={entry.spec.id: entry.file for entry in entries},
+    )
+
+
+def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """Order problems by file, keeping the order found within a file."""
+    return sorted(problems, key=lambda problem: problem.file)
+
+
+# ---------------------------------------------------------------------------
+# Stack configs.
+
+
+@dataclass
+class Cells:
+    """Stack configs read from `stacks/`: valid ones, and names of those with problems."""
+
+    valid: dict[str, CellConfig] = field(default_factory=dict)
+    broken: set[str] = field(default_factory=set)
+
+
+def load_cells(root: Path) -> tuple[Cells, list[Problem]]:
+    """Read every `stacks/Pulumi.<cell>.yaml` under `root`."""
+    cells = Cells()
+    problems: list[Problem] = []
+    folder = root / STACKS_DIR
+    paths = sorted(folder.glob("Pulumi.*.yaml")) if folder.is_dir() else []
+    if not paths:
+        problems.append(
+            Problem(
+                f"{STACKS_DIR}/",
+                WHOLE_FILE,
+                "no stack config found (one stacks/Pulumi.<cell>.yaml per cell)",
+            )
+        )
+    for path in paths:
+        display = f"{STACKS_DIR}/{path.name}"
+        match = _STACK_FILE.match(path.name)
+        cell = match.group("cell") if match else path.name
+        config, found = _read_cell(path, display, cell)
+        problems += found
+        if config is None:
+            cells.broken.add(cell)
+        else:
+            cells.valid[cell] = config
+    return cells, problems
+
+
+def _read_cell(path: Path, display: str, cell: str) -> tuple[CellConfig | None, list[Problem]]:
+    try:
+        document = read_file(path)
+    except YamlProblem as problem:
+        return None, [problem.at(display)]
+    extra = sorted(set(document.data) - set(STACK_FILE_KEYS))
+    if extra:
+        return None, [
+            Problem(
+                display,
+                extra[0],
+                f"unknown top-level key (allowed: {', '.join(STACK_FILE_KEYS)})",
+            )
+        ]
+    config = document.data.get("config")
+    if not isinstance(config, dict):
+        return None, [Problem(display, "config", "missing or not a mapping (the stack's config)")]
+
+    values: dict[str, Any] = {"name": cell}
+    if REGION_KEY in config:
+        values["region"] = config[REGION_KEY]
+    for key, value in config.items():
+        namespace, _, name = str(key).partition(":")
+        if namespace == PROJECT:
+            values[name] = value
+
+    def rename(loc: Sequence[int | str]) -> Sequence[int | str]:
+        if loc and loc[0] == "region":
+            return (REGION_KEY, *loc[1:])
+        if loc and loc[0] == "name":
+            return (WHOLE_FILE,)
+        return (f"{PROJECT}:{loc[0]}", *loc[1:]) if loc else loc
+
+    try:
+        model = CellConfig.model_validate(values)
+    except ValidationError as error:
+        problems = translate(
+            error, file=display, model=CellConfig, loc_prefix=("config",), rename=rename
+        )
+        return None, [_explain_cell_name(p, cell) for p in problems]
+    problems = _check_cell(model, display)
+    return (None if problems else model), problems
+
+
+def _explain_cell_name(problem: Problem, cell: str) -> Problem:
+    if problem.field == f"config.{WHOLE_FILE}":
+        return Problem(
+            problem.file,
+            WHOLE_FILE,
+            f"the file name gives the cell name {cell!r}, which is invalid "
+            "(stacks/Pulumi.<cell>.yaml with a DNS-1123 label of 2 to 24 characters)",
+        )
+    return problem
+
+
+def _check_cell(cell: CellConfig, display: str) -> list[Problem]:
+    problems: list[Problem] = []
+    prefix = f"config.{PROJECT}:"
+    for field_name, arn in (
+        ("keyAdminRoleArn", cell.key_admin_role_arn),
+        ("cluster.oidcProviderArn", cell.cluster.oidc_provider_arn),
+    ):
+        account = arn.split(":")[4]
+        if account != cell.account_id:
+            problems.append(
+                Problem(
+                    display,
+                    prefix + field_name,
+                    f"the ARN names account {account}, not the cell's account "
+                    f"{cell.account_id} (an ARN in account {cell.account_id})",
+                )
+            )
+    for index, zone in enumerate(cell.availability_zones):
+        if not zone.startswith(cell.region) or len(zone) != len(cell.region) + 1:
+            problems.append(
+                Problem(
+                    display,
+                    f"{prefix}availabilityZones[{index}]",
+                    f"{zone} is not a zone of {cell.region} (such as {cell.region}a)",
+                )
+            )
+    for name, network in _platform_ranges(cell):
+        if cell.tenant_cidr_pool.overlaps(network):
+            problems.append(
+                Problem(
+                    display,
+                    f"{prefix}tenantCidrPool",
+                    f"{cell.tenant_cidr_pool} overlaps the {name} {network} "
+                    "(a pool outside the platform's ranges)",
+                )
+            )
+    if not any(cell.tenant_cidr_pool.subnet_of(block) for block in RFC1918_BLOCKS):
+        problems.append(
+            Problem(
+                display,
+                f"{prefix}tenantCidrPool",
+                f"{cell.tenant_cidr_pool} is not an RFC 1918 range "
+                "(tenant VPCs use 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16)",
+            )
+        )
+    return problems
+
+
+def _platform_ranges(cell: CellConfig) -> tuple[tuple[str, IPv4Network], ...]:
+    return (
+        ("cluster VPC", cell.cluster.vpc_cidr),
+        ("pod CIDR", cell.cluster.pod_cidr),
+        ("service CIDR", cell.cluster.service_cidr),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Tenant files.
+
+
+def _load_tenant_files(root: Path) -> tuple[list[TenantFile], list[Problem]]:
+    folder = root / TENANTS_DIR
+    entries: list[TenantFile] = []
+    problems: list[Problem] = []
+    if not folder.is_dir():
+        return entries, [
+            Problem(f"{TENANTS_DIR}/", WHOLE_FILE, "folder not found (one <id>.yaml per tenant)")
+        ]
+    for path in sorted(folder.iterdir()):
+        display = f"{TENANTS_DIR}/{path.name}"
+        if path.name.startswith(".") or path.suffix in (".md", ".txt"):
+            continue
+        if path.suffix == ".yml":
+            problems.append(
+                Problem(display, WHOLE_FILE, f"wrong extension (rename to {path.stem}.yaml)")
+            )
+            continue
+        if path.suffix != ".yaml":
+            continue
+        try:
+            document = read_file(path)
+        except YamlProblem as problem:
+            problems.append(problem.at(display))
+            continue
+        spec, found = parse_tenant(document.data, display, document.source_text)
+        problems += found
+        if spec is not None:
+            entries.append(TenantFile(display, path.stem, spec))
+    return entries, problems
+
+
+def parse_tenant(
+    data: dict[str, Any],
+    display: str,
+    source: Any = None,
+) -> tuple[TenantSpec | None, list[Problem]]:
+    """Validate one tenant mapping against the model."""
+    try:
+        return TenantSpec.model_validate(data), []
+    except ValidationError as error:
+        return None, translate(error, file=display, model=TenantSpec, source=source)
+
+
+def parse_tenant_text(text: str, display: str) -> tuple[TenantSpec | None, list[Problem]]:
+    """Parse and validate tenant YAML held in memory (used by `tenantctl new`)."""
+    try:
+        document = parse(text.encode("utf-8"))
+    except YamlProblem as problem:
+        return None, [problem.at(display)]
+    return parse_tenant(document.data, display, document.source_text)
+
+
+# ---------------------------------------------------------------------------
+# Checks across files.
+
+
+def check_tenants(
+    entries: Sequence[TenantFile],
+    cells: Mapping[str, CellConfig],
+    broken_cells: set[str] | frozenset[str] = frozenset(),
+) -> tuple[list[TenantPlan], list[Problem]]:
+    """Resolve each tenant and check the set; return the plans and every problem."""
+    problems: list[Problem] = []
+    plans: list[TenantPlan] = []
+    by_cell: dict[str, list[tuple[TenantFile, TenantPlan]]] = defaultdict(list)
+    first_file_of_id: dict[str, str] = {}
+
+    for entry in entries:
+        spec = entry.spec
+        plan = profiles.resolve(spec)
+        plans.append(plan)
+        problems += _check_single(entry, plan)
+        if spec.id in first_file_of_id:
+            problems.append(
+                Problem(
+                    entry.file,
+                    "id",
+                    f"{spec.id!r} is also the id of {first_file_of_id[spec.id]} (a unique id)",
+                )
+            )
+        else:
+            first_file_of_id[spec.id] = entry.file
+        if spec.cell in cells:
+            by_cell[spec.cell].append((entry, plan))
+        elif spec.cell not in broken_cells:
+            known = ", ".join(sorted(cells)) or "none"
+            problems.append(
+                Problem(
+                    entry.file,
+                    "cell",
+                    f"no stack defines cell {spec.cell!r} (one of: {known}; or add "
+                    f"stacks/Pulumi.{spec.cell}.yaml)",
+                )
+            )
+
+    for cell_name, members in sorted(by_cell.items()):
+        problems += _check_cell_members(cells[cell_name], members)
+    problems += _check_disjoint_cidrs(entries)
+    problems += _check_unique_hostnames(entries)
+    return plans, problems
+
+
+def _check_single(entry: TenantFile, plan: TenantPlan) -> list[Problem]:
+    problems = []
+    spec = entry.spec
+    if spec.id != entry.stem:
+        problems.append(
+            Problem(
+                entry.file,
+                "id",
+                f"{spec.id!r} differs from the file name (id: {entry.stem}, "
+                f"or rename the file to {spec.id}.yaml)",
+            )
+        )
+    if plan.replicas_min > plan.replicas_max:
+        problems.append(
+            Problem(
+                entry.file,
+                "fastmcp.replicas",
+                f"min {plan.replicas_min} is greater than max {plan.replicas_max} "
+                "(min at most max; a bound left out takes the tier's default)",
+            )
+        )
+    if spec.keys.hsm_initialized and plan.key_backend is not KeyBackend.CLOUDHSM:
+        problems.append(
+            Problem(
+                entry.file,
+                "keys.hsmInitialized",
+                f"true with keys.backend {plan.key_backend} (only with keys.backend: cloudhsm)",
+            )
+        )
+    return problems
+
+
+def _check_cell_members(
+    cell: CellConfig, members: list[tuple[TenantFile, TenantPlan]]
+) -> list[Problem]:
+    problems: list[Problem] = []
+    members = sorted(members, key=lambda member: member[1].id)
+    for position, (entry, plan) in enumerate(members, start=1):
+        if position > cell.max_tenants:
+            problems.append(
+                Problem(
+                    entry.file,
+                    "cell",
+                    f"cell {cell.name} holds {len(members)} tenants, more than its "
+                    f"maxTenants of {cell.max_tenants} (another cell, or raise "
+                    f"{PROJECT}:maxTenants in stacks/Pulumi.{cell.name}.yaml)",
+                )
+            )
+        if plan.availability_zones > len(cell.availability_zones):
+            problems.append(
+                Problem(
+                    entry.file,
+                    "network.availabilityZones",
+                    f"{plan.availability_zones} zones, but cell {cell.name} offers "
+                    f"{len(cell.availability_zones)} (at most {len(cell.availability_zones)})",
+                )
+            )
+        for name, network in _platform_ranges(cell):
+            if plan.cidr.overlaps(network):
+                problems.append(
+                    Problem(
+                        entry.file,
+                        "network.cidr",
+                        f"{plan.cidr} overlaps the {name} {network} of cell {cell.name} "
+                        "(a range outside the cell's platform ranges)",
+                    )
+                )
+        context = profiles.RuleContext(plan=plan, cell=cell, tenants_in_cell=len(members))
+        for rule in profiles.COMPLIANCE_RULES:
+            if not rule.applies(plan.spec):
+                continue
+            actual = rule.violation(context)
+            if actual is not None:
+                problems.append(
+                    Problem(
+                        entry.file,
+                        rule.field,
+                        f"{rule.applies_to} requires {rule.requirement}, but {actual} ({rule.fix})",
+                    )
+                )
+    return problems
+
+
+def _check_disjoint_cidrs(entries: Sequence[TenantFile]) -> list[Problem]:
+    labelled = [(entry.spec.network.cidr, entry.file) for entry in entries]
+    owner = {entry.file: entry.spec.id for entry in entries}
+    problems = []
+    for (first, first_file), (second, second_file) in addressing.find_overlaps(labelled):
+        problems.append(
+            Problem(
+                second_file,
+                "network.cidr",
+                f"{second} overlaps {first} of tenant {owner[first_file]} ({first_file}) "
+                "(a range no other tenant uses; tenantctl new picks one)",
+            )
+        )
+    return problems
+
+
+def _check_unique_hostnames(entries: Sequence[TenantFile]) -> list[Problem]:
+    problems = []
+    owners: dict[str, str] = {}
+    for entry in entries:
+        hostname = entry.spec.fastmcp.hostname
+        if hostname is None:
+            continue
+        if hostname in owners:
+            problems.append(
+                Problem(
+                    entry.file,
+                    "fastmcp.hostname",
+                    f"{hostname} is also the host name of {owners[hostname]} (a unique host name)",
+                )
+            )
+        else:
+            owners[hostname] = entry.file
+    return problems

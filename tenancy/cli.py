@@ -1,0 +1,285 @@
+"""`tenantctl`: check, create and describe tenant files.
+
+Exit status: 0 success, 1 invalid input or a failed check, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+from tenancy import addressing, catalog, profiles
+from tenancy.problems import InvalidInput, Problem
+from tenancy.spec import (
+    TENANT_CIDR_MAX_PREFIX,
+    TENANT_CIDR_MIN_PREFIX,
+    Compliance,
+    KeyBackend,
+    TenantSpec,
+    Tier,
+)
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+
+SCHEMA_PATH = Path("schemas") / "tenant.schema.json"
+SCHEMA_ID = "https://fastmcp-tenancy.dev/schemas/tenant.schema.json"
+
+log = logging.getLogger("tenantctl")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `tenantctl` with `argv` and return the exit status."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    root: Path = args.root
+    if not root.is_dir():
+        parser.error(f"--root {root}: not a directory (the folder with tenants/ and stacks/)")
+    try:
+        status: int = args.handler(args)
+    except InvalidInput as invalid:
+        _print_problems(invalid.problems)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return 130
+    return status
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--root",
+        type=Path,
+        default=Path(),
+        metavar="DIR",
+        help="folder that holds tenants/ and stacks/ (default: the current directory)",
+    )
+    common.add_argument(
+        "-v", "--verbose", action="store_true", help="log what each step does to stderr"
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="tenantctl",
+        description="Check, create and describe the tenant files of fastmcp-tenancy.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser(
+        "check",
+        parents=[common],
+        help="validate every tenant file and stack config as one set",
+        description=(
+            "Validate every tenant file and stack config, then the set: unique ids, "
+            "disjoint CIDRs, known cells within their size, and the compliance table. "
+            "Prints every problem of every file; exit status 1 if there is any."
+        ),
+    )
+    check.set_defaults(handler=_check)
+
+    new = commands.add_parser(
+        "new",
+        parents=[common],
+        help="write tenants/<id>.yaml with the tier's defaults and a free CIDR",
+        description=(
+            "Write tenants/<id>.yaml with the tier's defaults and the first free CIDR of "
+            "the cell's tenant pool. Existing tenants never move. Nothing is written "
+            "unless the whole set still passes `tenantctl check`."
+        ),
+    )
+    new.add_argument("id", help="tenant id: a DNS-1123 label of 2 to 24 characters")
+    new.add_argument("--cell", required=True, help="cell (stack) that will own the tenant")
+    new.add_argument(
+        "--tier", required=True, choices=[tier.value for tier in Tier], help="service tier"
+    )
+    new.add_argument("--display-name", help="human-readable name (default: the id)")
+    new.add_argument(
+        "--compliance",
+        action="append",
+        default=[],
+        choices=[framework.value for framework in Compliance],
+        help="compliance framework; repeat for several",
+    )
+    new.add_argument(
+        "--prefix-length",
+        type=int,
+        metavar="N",
+        help="size of the tenant CIDR, /16 to /22 (default: the tier's)",
+    )
+    new.set_defaults(handler=_new)
+
+    schema = commands.add_parser(
+        "schema",
+        parents=[common],
+        help=f"write the tenant file JSON Schema to {SCHEMA_PATH}",
+        description=(
+            f"Write the JSON Schema of a tenant file to <root>/{SCHEMA_PATH}, for editors "
+            "and other tools. With --check, only compare and exit 1 if the file is stale."
+        ),
+    )
+    schema.add_argument(
+        "--check", action="store_true", help="exit 1 if the file differs from the model"
+    )
+    schema.set_defaults(handler=_schema)
+    return parser
+
+
+def _print_problems(problems: Sequence[Problem]) -> None:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    files = len({problem.file for problem in problems})
+    print(
+        f"{len(problems)} problem{'s' * (len(problems) != 1)} in "
+        f"{files} file{'s' * (files != 1)}; nothing was changed",
+        file=sys.stderr,
+    )
+
+
+def _check(args: argparse.Namespace) -> int:
+    loaded = catalog.load(args.root)
+    per_cell = Counter(plan.spec.cell for plan in loaded.tenants)
+    cells = ", ".join(f"{cell}: {per_cell.get(cell, 0)}" for cell in loaded.cells)
+    print(f"ok: {len(loaded.tenants)} tenants in {len(loaded.cells)} cells ({cells})")
+    return EXIT_OK
+
+
+def _new(args: argparse.Namespace) -> int:
+    root: Path = args.root
+    tenant_id: str = args.id
+    loaded = catalog.load(root)
+    path = root / catalog.TENANTS_DIR / f"{tenant_id}.yaml"
+    display = f"{catalog.TENANTS_DIR}/{tenant_id}.yaml"
+    if path.exists():
+        print(f"{display}: already exists (choose another id)", file=sys.stderr)
+        return EXIT_INVALID
+    cell = loaded.cells.get(args.cell)
+    if cell is None:
+        known = ", ".join(loaded.cells)
+        print(f"--cell {args.cell}: no such cell (one of: {known})", file=sys.stderr)
+        return EXIT_USAGE
+
+    tier = Tier(args.tier)
+    profile = profiles.TIERS[tier]
+    prefix = args.prefix_length or profile.cidr_prefix
+    if not TENANT_CIDR_MIN_PREFIX <= prefix <= TENANT_CIDR_MAX_PREFIX:
+        print(
+            f"--prefix-length {prefix}: out of range "
+            f"({TENANT_CIDR_MIN_PREFIX} to {TENANT_CIDR_MAX_PREFIX})",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    used = [plan.cidr for plan in loaded.tenants] + list(cell.cluster_cidrs)
+    cidr = addressing.allocate(cell.tenant_cidr_pool, prefix, used)
+    if cidr is None:
+        print(
+            f"--cell {cell.name}: no free /{prefix} left in the tenant pool "
+            f"{cell.tenant_cidr_pool} (a smaller --prefix-length, or a larger pool)",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+
+    text = render_tenant_file(
+        tenant_id=tenant_id,
+        display_name=args.display_name or tenant_id,
+        cell=cell.name,
+        tier=tier,
+        compliance=[Compliance(value) for value in args.compliance],
+        cidr=str(cidr),
+    )
+    spec, problems = catalog.parse_tenant_text(text, display)
+    if spec is not None:
+        existing = [
+            catalog.TenantFile(loaded.files[plan.id], plan.id, plan.spec) for plan in loaded.tenants
+        ]
+        new_entry = catalog.TenantFile(display, tenant_id, spec)
+        _, problems = catalog.check_tenants([*existing, new_entry], loaded.cells)
+    if problems:
+        raise InvalidInput(catalog.sorted_problems(problems))
+
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {display}: cell {cell.name}, tier {tier}, cidr {cidr}")
+    return EXIT_OK
+
+
+def render_tenant_file(
+    *,
+    tenant_id: str,
+    display_name: str,
+    cell: str,
+    tier: Tier,
+    compliance: list[Compliance],
+    cidr: str,
+) -> str:
+    """Return the YAML text of a new tenant file with the tier's defaults written out."""
+    profile = profiles.TIERS[tier]
+    quotas = profile.quotas
+    keys: dict[str, object] = {"backend": profile.key_backend.value}
+    if profile.key_backend is KeyBackend.CLOUDHSM:
+        keys["hsmInitialized"] = False
+    document: dict[str, object] = {
+        "id": tenant_id,
+        "displayName": display_name,
+        "cell": cell,
+        "tier": tier.value,
+        "compliance": [framework.value for framework in compliance],
+        "network": {"cidr": cidr, "availabilityZones": profile.availability_zones},
+        "keys": keys,
+        "fastmcp": {"replicas": {"min": profile.replicas_min, "max": profile.replicas_max}},
+        "quotas": {
+            "cpu": quotas.cpu,
+            "memory": quotas.memory,
+            "storage": quotas.storage,
+            "pods": quotas.pods,
+            "services": quotas.services,
+            "persistentVolumeClaims": quotas.persistent_volume_claims,
+            "requestsPerMinute": quotas.requests_per_minute,
+            "burst": quotas.burst,
+            "maxConcurrentConnections": quotas.max_concurrent_connections,
+        },
+        "access": {"adminGroups": [], "viewerGroups": []},
+    }
+    body = yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=100)
+    header = "# yaml-language-server: $schema=../schemas/tenant.schema.json\n"
+    return header + body
+
+
+def tenant_schema() -> str:
+    """Return the JSON Schema of a tenant file as written to schemas/tenant.schema.json."""
+    schema = TenantSpec.model_json_schema(by_alias=True)
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        **schema,
+    }
+    return json.dumps(schema, indent=2) + "\n"
+
+
+def _schema(args: argparse.Namespace) -> int:
+    path: Path = args.root / SCHEMA_PATH
+    expected = tenant_schema()
+    if args.check:
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current != expected:
+            print(f"{SCHEMA_PATH}: out of date (run: tenantctl schema)", file=sys.stderr)
+            return EXIT_INVALID
+        print(f"{SCHEMA_PATH}: up to date")
+        return EXIT_OK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(expected, encoding="utf-8")
+    print(f"wrote {SCHEMA_PATH}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
