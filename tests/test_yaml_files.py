@@ -1,0 +1,155 @@
+"""Files that are not one strict YAML mapping: rejected before the model sees them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tenancy.yamldoc import MAX_FILE_BYTES
+from tests.helpers import MINIMAL_TENANT, problems_of, write
+
+CASES = [
+    pytest.param(
+        "",
+        ["tenants/probe.yaml: file: empty (a YAML mapping of tenant fields)"],
+        id="empty",
+    ),
+    pytest.param(
+        "# only a comment\n",
+        ["tenants/probe.yaml: file: empty (a YAML mapping of tenant fields)"],
+        id="only-comment",
+    ),
+    pytest.param(
+        "- id: probe\n",
+        [
+            "tenants/probe.yaml: file: the document is a list, not a mapping (a YAML mapping of fields)"
+        ],
+        id="list",
+    ),
+    pytest.param(
+        "probe\n",
+        [
+            "tenants/probe.yaml: file: the document is a single value, not a mapping "
+            "(a YAML mapping of fields)"
+        ],
+        id="scalar",
+    ),
+    pytest.param(
+        "id: probe\nnetwork: [\n",
+        [
+            "tenants/probe.yaml: line 3: invalid YAML: while parsing a flow node, did not find "
+            "expected node content (valid YAML)"
+        ],
+        id="unclosed-flow",
+    ),
+    pytest.param(
+        "id: probe\n  displayName: x\n",
+        [
+            "tenants/probe.yaml: line 2: invalid YAML: mapping values are not allowed in this "
+            "context (valid YAML)"
+        ],
+        id="bad-indentation",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "---\nid: other\n",
+        [
+            "tenants/probe.yaml: line 6: invalid YAML: expected a single document in the "
+            "stream, but found another document (valid YAML)"
+        ],
+        id="two-documents",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "id: probe2\n",
+        [
+            "tenants/probe.yaml: id: duplicate key at line 6, first at line 1 "
+            "(each key once; YAML would silently keep the last)"
+        ],
+        id="duplicate-top-level-key",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "  cidr: 10.71.0.0/22\n",
+        [
+            "tenants/probe.yaml: network.cidr: duplicate key at line 6, first at line 5 "
+            "(each key once; YAML would silently keep the last)"
+        ],
+        id="duplicate-nested-key",
+    ),
+    pytest.param(
+        "id: &name probe\ndisplayName: *name\ncell: dev-1\nnetwork: {cidr: 10.70.0.0/22}\n",
+        [
+            "tenants/probe.yaml: id: YAML alias at line 1 (write the value out; anchors and "
+            "aliases are not supported)"
+        ],
+        id="alias",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "quotas:\n  <<: {cpu: 4}\n",
+        ["tenants/probe.yaml: quotas.<<: YAML merge keys are not supported (write keys out)"],
+        id="merge-key",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "1: one\n",
+        [
+            "tenants/probe.yaml: file: key at line 6 is not a plain string "
+            "(keys such as displayName)"
+        ],
+        id="integer-key",
+    ),
+    pytest.param(
+        MINIMAL_TENANT
+        + "tags:\n  a:\n"
+        + "".join("  " * depth + "  x:\n" for depth in range(1, 18)),
+        [
+            "tenants/probe.yaml: tags.a.x.x.x.x.x.x.x.x.x.x.x.x.x.x: nested deeper than 16 "
+            "levels (a tenant file)"
+        ],
+        id="too-deep",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_yaml_file_rejected(root: Path, text: str, expected: list[str]) -> None:
+    write(root, "tenants/probe.yaml", text)
+
+    assert problems_of(root) == expected
+
+
+def test_file_over_size_limit_rejected(root: Path) -> None:
+    padding = "# padding\n" * (MAX_FILE_BYTES // 10 + 1)
+    write(root, "tenants/probe.yaml", MINIMAL_TENANT + padding)
+
+    assert problems_of(root) == [
+        "tenants/probe.yaml: file: larger than 64 KiB (a tenant file is a few lines)"
+    ]
+
+
+def test_file_at_size_limit_accepted(root: Path) -> None:
+    text = MINIMAL_TENANT + "#" * (MAX_FILE_BYTES - len(MINIMAL_TENANT) - 1) + "\n"
+    write(root, "tenants/probe.yaml", text)
+
+    assert problems_of(root) == []
+
+
+def test_non_utf8_file_rejected(root: Path) -> None:
+    (root / "tenants" / "probe.yaml").write_bytes(MINIMAL_TENANT.encode() + b"# \xff\n")
+
+    bad_byte = len(MINIMAL_TENANT.encode()) + 2
+    assert problems_of(root) == [
+        f"tenants/probe.yaml: file: not UTF-8 text (byte {bad_byte} is invalid; "
+        "save the file as UTF-8)"
+    ]
+
+
+def test_yml_extension_rejected(root: Path) -> None:
+    write(root, "tenants/probe.yml", MINIMAL_TENANT)
+
+    assert problems_of(root) == ["tenants/probe.yml: file: wrong extension (rename to probe.yaml)"]
+
+
+def test_notes_and_hidden_files_ignored(root: Path) -> None:
+    write(root, "tenants/README.md", "# Tenants\n")
+    write(root, "tenants/.probe.yaml.swp", "\x00binary")
+
+    assert problems_of(root) == []
