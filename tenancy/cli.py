@@ -15,8 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from tenancy import addressing, catalog, profiles
+from tenancy import addressing, catalog, profiles, render
 from tenancy.problems import InvalidInput, Problem
+from tenancy.render import DEFAULT_OUT
 from tenancy.spec import (
     TENANT_CIDR_MAX_PREFIX,
     TENANT_CIDR_MIN_PREFIX,
@@ -119,6 +120,28 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     new.set_defaults(handler=_new)
 
+    render_command = commands.add_parser(
+        "render",
+        parents=[common],
+        help="run the program offline under mocks and write what one cell declares",
+        description=(
+            "Run the Pulumi program for one cell under mocks, with no credentials, and "
+            "write <out>/<cell>/: resources.json (every resource with its inputs, secrets "
+            "masked) and k8s/<tenant>/<kind>-<name>.yaml. Prints one line per tenant. "
+            "Writes nothing if any input file is invalid."
+        ),
+    )
+    render_command.add_argument(
+        "--stack", required=True, metavar="CELL", help="cell (stack) to render, such as dev-1"
+    )
+    render_command.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help=f"folder that receives <cell>/ (default: <root>/{DEFAULT_OUT})",
+    )
+    render_command.set_defaults(handler=_render)
+
     schema = commands.add_parser(
         "schema",
         parents=[common],
@@ -209,6 +232,23 @@ def _new(args: argparse.Namespace) -> int:
 
     path.write_text(text, encoding="utf-8")
     print(f"wrote {display}: cell {cell.name}, tier {tier}, cidr {cidr}")
+    return EXIT_OK
+
+
+def _render(args: argparse.Namespace) -> int:
+    root: Path = args.root
+    try:
+        result = render.render(root, args.stack)
+    except render.UnknownCell:
+        known = ", ".join(catalog.load(root).cells)
+        print(f"--stack {args.stack}: no such cell (one of: {known})", file=sys.stderr)
+        return EXIT_USAGE
+    out: Path = args.out if args.out is not None else root / DEFAULT_OUT
+    folder = render.write(result, out)
+    for line in render.summary(result):
+        print(line)
+    count = sum(1 for resource in result.resources if resource.custom)
+    print(f"rendered cell {args.stack}: {count} resources in {folder}")
     return EXIT_OK
 
 

@@ -80,3 +80,15 @@ def physical_names(tenant_id: str) -> tuple[PhysicalName, ...]:
         ),
         PhysicalName("EC2 security group name (hsm)", security_group(tenant_id, "hsm"), 255),
     )
+
+
+def role_arn(partition: str, account_id: str, name: str) -> str:
+    return f"arn:{partition}:iam::{account_id}:role/{name}"
+
+
+def log_group_arn(partition: str, region: str, account_id: str, name: str) -> str:
+    return f"arn:{partition}:logs:{region}:{account_id}:log-group:{name}"
+
+
+def account_root_arn(partition: str, account_id: str) -> str:
+    return f"arn:{partition}:iam::{account_id}:root"

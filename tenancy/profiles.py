@@ -76,6 +76,22 @@ TIERS: dict[Tier, TierProfile] = {
     ),
 }
 
+
+@dataclass(frozen=True)
+class ContainerResources:
+    """Requests and limits of one container."""
+
+    cpu_request: str
+    cpu_limit: str
+    memory_request: str
+    memory_limit: str
+
+
+# The FastMCP container, and the LimitRange default for containers that state none.
+CONTAINER_DEFAULTS = ContainerResources(
+    cpu_request="250m", cpu_limit="1", memory_request="256Mi", memory_limit="512Mi"
+)
+
 BASELINE_FLOW_LOG_RETENTION_DAYS = 365
 # Six years for hipaa tenants; 2192 is the CloudWatch Logs retention value for six years.
 HIPAA_FLOW_LOG_RETENTION_DAYS = 2192

@@ -695,6 +695,20 @@ class CellConfig(_Model):
     fastmcp: FastMcpConfig = Field(description="FastMCP settings shared by the cell.")
 
     @property
+    def partition(self) -> str:
+        """AWS partition of the cell's region, the second field of every ARN."""
+        if self.region.startswith("cn-"):
+            return "aws-cn"
+        if self.region.startswith("us-gov-"):
+            return "aws-us-gov"
+        return "aws"
+
+    @property
+    def oidc_issuer(self) -> str:
+        """OIDC issuer host and path of the cluster, the prefix of its token condition keys."""
+        return self.cluster.oidc_provider_arn.split(":oidc-provider/", 1)[1]
+
+    @property
     def platform_cidrs(self) -> tuple[IPv4Network, ...]:
         """Ranges of the platform that tenant VPCs admit and must not overlap."""
         return (self.cluster.vpc_cidr, self.cluster.pod_cidr)

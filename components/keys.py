@@ -1,0 +1,87 @@
+"""TenantKeys: the tenant's KMS key, its alias, and the workload's permission to use it.
+
+The key policy is data (`tenancy.policies.key_policy`): the account root and the cell's
+key-admin role administer the key, CloudWatch Logs encrypts the tenant's flow-log group,
+and only the tenant's workload role encrypts and decrypts, under the tenant's
+encryption context. The key is protected against deletion by `pulumi up`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.labels import aws_tags
+from tenancy import naming, policies
+from tenancy.profiles import TenantPlan
+from tenancy.spec import CellConfig
+
+# The longest waiting period KMS allows: a key deleted by mistake can be restored
+# for 30 days.
+DELETION_WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class TenantKeysArgs:
+    """Inputs of TenantKeys."""
+
+    plan: TenantPlan
+    cell: CellConfig
+    workload_role: aws.iam.Role
+
+
+class TenantKeys(pulumi.ComponentResource):
+    """The KMS key of one tenant."""
+
+    key: aws.kms.Key
+    alias: aws.kms.Alias
+    workload_grant: aws.iam.RolePolicy
+
+    def __init__(
+        self, name: str, args: TenantKeysArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("fastmcp-tenancy:tenant:TenantKeys", name, None, opts)
+        self.key = self._create_key(name, args)
+        self.alias = self._create_alias(name, args)
+        self.workload_grant = self._create_workload_grant(name, args)
+        self.register_outputs({"key_arn": self.key.arn, "alias": self.alias.name})
+
+    def _create_key(self, name: str, args: TenantKeysArgs) -> aws.kms.Key:
+        tenant_id = args.plan.id
+        # The role ARN is an Output, so the key waits for the role: KMS rejects a key
+        # policy whose principal does not exist yet.
+        policy = policies.key_policy(tenant_id, args.cell, args.workload_role.arn)
+        return aws.kms.Key(
+            f"{name}-key",
+            aws.kms.KeyArgs(
+                description=f"Data key of tenant {tenant_id}",
+                key_usage="ENCRYPT_DECRYPT",
+                customer_master_key_spec="SYMMETRIC_DEFAULT",
+                enable_key_rotation=True,
+                deletion_window_in_days=DELETION_WINDOW_DAYS,
+                policy=pulumi.Output.json_dumps(policy),
+                tags=aws_tags(args.plan, args.cell, naming.kms_alias(tenant_id)),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, protect=True),
+        )
+
+    def _create_alias(self, name: str, args: TenantKeysArgs) -> aws.kms.Alias:
+        return aws.kms.Alias(
+            f"{name}-alias",
+            aws.kms.AliasArgs(name=naming.kms_alias(args.plan.id), target_key_id=self.key.key_id),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _create_workload_grant(self, name: str, args: TenantKeysArgs) -> aws.iam.RolePolicy:
+        permissions = policies.workload_key_permissions(args.plan.id, self.key.arn)
+        return aws.iam.RolePolicy(
+            f"{name}-workload-grant",
+            aws.iam.RolePolicyArgs(
+                name="use-tenant-key",
+                role=args.workload_role.name,
+                policy=pulumi.Output.json_dumps(permissions),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )

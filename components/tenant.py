@@ -1,0 +1,82 @@
+"""Tenant: everything one tenant gets, composed from the components beside this file.
+
+The parts are wired in the order AWS requires: the workload role first (the key policy
+names it), then the key (the flow-log group is encrypted with it), then the network, and
+the Kubernetes side last (the service account carries the role, the pods the key).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.fastmcp import FastMcpService, FastMcpServiceArgs
+from components.identity import TenantIdentity, TenantIdentityArgs
+from components.keys import TenantKeys, TenantKeysArgs
+from components.labels import k8s_labels
+from components.namespace import TenantNamespace, TenantNamespaceArgs
+from components.network import TenantNetwork, TenantNetworkArgs
+from tenancy import naming
+from tenancy.profiles import TenantPlan
+from tenancy.spec import CellConfig, State
+
+
+@dataclass(frozen=True)
+class TenantArgs:
+    """Inputs of Tenant: the resolved tenant file and the settings of its cell."""
+
+    plan: TenantPlan
+    cell: CellConfig
+
+
+class Tenant(pulumi.ComponentResource):
+    """All infrastructure of one tenant."""
+
+    identity: TenantIdentity
+    keys: TenantKeys
+    network: TenantNetwork
+    namespace: TenantNamespace
+    fastmcp: FastMcpService | None
+
+    def __init__(
+        self, name: str, args: TenantArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("fastmcp-tenancy:tenant:Tenant", name, None, opts)
+        plan, cell = args.plan, args.cell
+        child = pulumi.ResourceOptions(parent=self)
+        labels = k8s_labels(plan, cell)
+
+        self.identity = TenantIdentity(f"{name}-identity", TenantIdentityArgs(plan, cell), child)
+        self.keys = TenantKeys(
+            f"{name}-keys", TenantKeysArgs(plan, cell, workload_role=self.identity.role), child
+        )
+        self.network = TenantNetwork(
+            f"{name}-network", TenantNetworkArgs(plan, cell, key_arn=self.keys.key.arn), child
+        )
+        self.namespace = TenantNamespace(
+            f"{name}-namespace", TenantNamespaceArgs(plan, cell, labels), child
+        )
+        self.fastmcp = None
+        if plan.spec.state is not State.DECOMMISSIONED:
+            self.fastmcp = FastMcpService(
+                f"{name}-fastmcp",
+                FastMcpServiceArgs(
+                    plan=plan,
+                    cell=cell,
+                    namespace=self.namespace.name,
+                    labels=labels,
+                    role_arn=self.identity.role.arn,
+                    key_arn=self.keys.key.arn,
+                ),
+                pulumi.ResourceOptions(parent=self, depends_on=[self.namespace.namespace]),
+            )
+
+        self.outputs = {
+            "vpcId": self.network.vpc.id,
+            "subnetIds": [subnet.id for subnet in self.network.subnets],
+            "keyArn": self.keys.key.arn,
+            "namespace": self.namespace.name,
+            "serviceDns": naming.service_dns(plan.id),
+        }
+        self.register_outputs(self.outputs)

@@ -1,0 +1,353 @@
+"""Run the Pulumi program offline under mocks and write down what it declares.
+
+No credentials, CLI or provider plugins are involved: the program runs in this process
+against Pulumi's mock monitor, which records every resource registration. The mocks
+return ids and ARNs derived from resource names only, so two renders of the same input
+are byte-identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.stack import wait_for_rpcs
+from pulumi.runtime.sync_await import _sync_await
+
+from tenancy import catalog, program
+from tenancy.catalog import PROJECT
+from tenancy.spec import CellConfig
+
+TENANT_TYPE = "fastmcp-tenancy:tenant:Tenant"
+STACK_TYPE = "pulumi:pulumi:Stack"
+SECRET_MASK = "[secret]"  # noqa: S105 - the mask, not a secret
+DEFAULT_OUT = Path("build") / "render"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource the program declared, as the engine would have received it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    protect: bool
+    tenant: str | None
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(repr=False, compare=False)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "custom": self.custom,
+            "protect": self.protect,
+            "tenant": self.tenant,
+            "inputs": self.inputs,
+        }
+
+
+@dataclass(frozen=True)
+class Render:
+    """Everything one cell declares, sorted by URN."""
+
+    cell: CellConfig
+    resources: tuple[Resource, ...]
+
+    def of_tenant(self, tenant_id: str) -> list[Resource]:
+        return [resource for resource in self.resources if resource.tenant == tenant_id]
+
+    def of_type(self, type_token: str) -> list[Resource]:
+        return [resource for resource in self.resources if resource.type == type_token]
+
+    def tenants(self) -> list[str]:
+        return sorted({resource.tenant for resource in self.resources if resource.tenant})
+
+
+class UnknownCell(Exception):
+    """Raised when no stack config defines the requested cell."""
+
+
+# ---------------------------------------------------------------------------
+# Mocks.
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("::".join(parts).encode()).hexdigest()
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    """Deterministic ids and the computed outputs the program reads (ARNs, key ids)."""
+
+    def __init__(self, cell: CellConfig) -> None:
+        self._cell = cell
+        self._lock = threading.Lock()
+        self.inputs: dict[tuple[str, str], dict[str, Any]] = {}
+        self.outputs: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
+        resource_id, computed = self._computed(args.typ, args.name, args.inputs)
+        state = {**args.inputs, **computed}
+        with self._lock:
+            self.inputs[(args.typ, args.name)] = args.inputs
+            self.outputs[(args.typ, args.name)] = state
+        return resource_id, state
+
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        # Policies are built as data, so the program invokes no provider function.
+        raise NotImplementedError(f"unexpected provider call {args.token} during render")
+
+    def _computed(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        cell = self._cell
+        digest = _digest(typ, name)
+        prefix = f"arn:{cell.partition}"
+        region, account = cell.region, cell.account_id
+        short = {
+            "aws:ec2/vpc:Vpc": "vpc",
+            "aws:ec2/subnet:Subnet": "subnet",
+            "aws:ec2/securityGroup:SecurityGroup": "sg",
+            "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg",
+            "aws:ec2/networkAcl:NetworkAcl": "acl",
+            "aws:ec2/flowLog:FlowLog": "fl",
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
+            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
+        }
+        if typ in short:
+            resource_id = f"{short[typ]}-{digest[:17]}"
+            kind = (
+                "security-group" if short[typ] == "sg" else typ.rsplit(":", maxsplit=1)[-1].lower()
+            )
+            computed: dict[str, Any] = {
+                "arn": f"{prefix}:ec2:{region}:{account}:{kind}/{resource_id}"
+            }
+            if typ == "aws:ec2/vpc:Vpc":
+                computed["defaultNetworkAclId"] = f"acl-{_digest(name, 'acl')[:17]}"
+                computed["defaultSecurityGroupId"] = f"sg-{_digest(name, 'sg')[:17]}"
+            return resource_id, computed
+        if typ == "aws:kms/key:Key":
+            key_id = str(uuid.UUID(digest[:32]))
+            return key_id, {"keyId": key_id, "arn": f"{prefix}:kms:{region}:{account}:key/{key_id}"}
+        if typ == "aws:kms/alias:Alias":
+            alias = str(inputs["name"])
+            return alias, {"arn": f"{prefix}:kms:{region}:{account}:{alias}"}
+        if typ == "aws:iam/role:Role":
+            role = str(inputs["name"])
+            return role, {
+                "arn": f"{prefix}:iam::{account}:role/{role}",
+                "uniqueId": f"AROA{digest[:17].upper()}",
+            }
+        if typ == "aws:cloudwatch/logGroup:LogGroup":
+            group = str(inputs["name"])
+            return group, {"arn": f"{prefix}:logs:{region}:{account}:log-group:{group}"}
+        if typ.startswith("kubernetes:"):
+            metadata = inputs.get("metadata") or {}
+            if isinstance(metadata, dict) and "name" in metadata:
+                namespace = metadata.get("namespace")
+                return (
+                    f"{namespace}/{metadata['name']}" if namespace else str(metadata["name"])
+                ), {}
+        return f"{name}-{digest[:8]}", {}
+
+
+class _RecordingMonitor(MockMonitor):
+    """Mock monitor that records each registration's parent and protect flag."""
+
+    def __init__(self, mocks: _Mocks) -> None:
+        super().__init__(mocks)
+        self._lock = threading.Lock()
+        self.registrations: dict[str, dict[str, Any]] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The engine qualifies a child's type with its parent's whole type chain, except
+        # for children of the stack; the stock mock keeps only the last parent type.
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != STACK_TYPE:
+                type_ = f"{parent_type}${type_}"
+        return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{type_}::{name}"
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type != STACK_TYPE:
+            with self._lock:
+                self.registrations[response.urn] = {
+                    "type": request.type,
+                    "name": request.name,
+                    "parent": request.parent,
+                    "custom": bool(request.custom),
+                    "protect": bool(request.protect) if request.HasField("protect") else False,
+                }
+        return response
+
+
+# ---------------------------------------------------------------------------
+# Running the program.
+
+
+def stack_config(root: Path, cell: str) -> tuple[dict[str, str], list[str]]:
+    """Return the stack file's config as Pulumi passes it to a program, and its secret keys.
+
+    Structured values travel as JSON strings. A `secure:` value cannot be decrypted
+    offline, so it becomes a masked secret.
+    """
+    path = root / catalog.STACKS_DIR / f"Pulumi.{cell}.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in (document.get("config") or {}).items():
+        full_key = str(key) if ":" in str(key) else f"{PROJECT}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            config[full_key] = SECRET_MASK
+            secret_keys.append(full_key)
+        elif isinstance(value, str):
+            config[full_key] = value
+        else:
+            config[full_key] = json.dumps(value)
+    return config, secret_keys
+
+
+def render(root: Path, cell_name: str) -> Render:
+    """Run the program for `cell_name` under mocks and return what it declared.
+
+    Raises InvalidInput (from the catalog) before anything runs when an input file is
+    invalid, and UnknownCell when no stack config defines the cell.
+    """
+    loaded = catalog.load(root)
+    if cell_name not in loaded.cells:
+        raise UnknownCell(cell_name)
+    cell = loaded.cells[cell_name]
+
+    config, secret_keys = stack_config(root, cell_name)
+    mocks = _Mocks(cell)
+    monitor = _RecordingMonitor(mocks)
+    # A fresh root stack per render, so that one process can render several cells.
+    pulumi.runtime.settings.ROOT.set(None)
+    pulumi.runtime.set_all_config(config, secret_keys)
+    pulumi.runtime.set_mocks(
+        mocks, project=PROJECT, stack=cell_name, preview=False, monitor=monitor
+    )
+    program.main(root, cell_name)
+    _sync_await(wait_for_rpcs())
+
+    return Render(cell=cell, resources=_collect(monitor, mocks))
+
+
+def _collect(monitor: _RecordingMonitor, mocks: _Mocks) -> tuple[Resource, ...]:
+    registrations = monitor.registrations
+    resources = []
+    for urn, record in registrations.items():
+        key = (record["type"], record["name"])
+        resources.append(
+            Resource(
+                urn=urn,
+                type=record["type"],
+                name=record["name"],
+                parent=record["parent"] if record["parent"] in registrations else "",
+                custom=record["custom"],
+                protect=record["protect"],
+                tenant=_tenant_of(urn, registrations),
+                inputs=normalise(mocks.inputs.get(key, {})),
+                outputs=normalise(mocks.outputs.get(key, {})),
+            )
+        )
+    return tuple(sorted(resources, key=lambda resource: resource.urn))
+
+
+def _tenant_of(urn: str, registrations: dict[str, dict[str, Any]]) -> str | None:
+    current: str | None = urn
+    while current in registrations:
+        record = registrations[current]
+        if record["type"] == TENANT_TYPE:
+            return str(record["name"])
+        current = record["parent"]
+    return None
+
+
+def normalise(value: Any) -> Any:
+    """Mask secrets and turn integral floats (protobuf has no integers) back into ints."""
+    if rpc.is_rpc_secret(value):
+        return SECRET_MASK
+    if isinstance(value, dict):
+        return {str(key): normalise(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [normalise(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# ---------------------------------------------------------------------------
+# Writing.
+
+
+def write(result: Render, out: Path) -> Path:
+    """Write `result` to `out/<cell>/` and return that folder; replace any earlier render."""
+    target = out / result.cell.name
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{result.cell.name}-", dir=out))
+    try:
+        _write_files(result, staging)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return target
+
+
+def _write_files(result: Render, folder: Path) -> None:
+    document = {
+        "cell": result.cell.name,
+        "resources": [resource.as_json() for resource in result.resources],
+    }
+    (folder / "resources.json").write_text(
+        json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    for resource in result.resources:
+        if not (resource.custom and resource.type.startswith("kubernetes:") and resource.tenant):
+            continue
+        manifest = resource.inputs
+        kind = str(manifest["kind"]).lower()
+        name = str(manifest["metadata"]["name"])
+        path = folder / "k8s" / resource.tenant / f"{kind}-{name}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(manifest, sort_keys=True), encoding="utf-8")
+
+
+def summary(result: Render) -> list[str]:
+    """Return one line per tenant: what it got, in a few numbers."""
+    lines = []
+    for tenant_id in result.tenants():
+        resources = [resource for resource in result.of_tenant(tenant_id) if resource.custom]
+        counts = Counter(resource.type.split(":")[0] for resource in resources)
+        vpc = next(r for r in resources if r.type == "aws:ec2/vpc:Vpc")
+        subnets = sum(1 for r in resources if r.type == "aws:ec2/subnet:Subnet")
+        protected = sum(1 for r in resources if r.protect)
+        lines.append(
+            f"{tenant_id}: {len(resources)} resources ({counts['aws']} AWS, "
+            f"{counts['kubernetes']} Kubernetes, {protected} protected), "
+            f"VPC {vpc.inputs['cidrBlock']} in {subnets} zones, namespace tenant-{tenant_id}"
+        )
+    return lines
