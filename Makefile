@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
 
-## plan: check every tenant file and stack config (render and scan of $(STACK) follow)
+## plan: check every tenant file and stack config, then render $(STACK) offline
 plan: $(STAMP)
 	$(BIN)/tenantctl check
+	$(BIN)/tenantctl render --stack $(STACK)
 
 ## test: lint, format check, type check and the whole test suite
 test: lint typecheck unit
@@ -36,6 +37,7 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/check_files.py
+	$(BIN)/python bench/render_cell.py
 
 ## schema: regenerate schemas/tenant.schema.json from the model
 schema: $(STAMP)

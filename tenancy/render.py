@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import runpy
 import shutil
 import tempfile
 import threading
@@ -42,6 +43,7 @@ class Resource:
     """One resource the program declared, as the engine would have received it."""
 
     urn: str
+    id: str
     type: str
     name: str
     parent: str
@@ -83,6 +85,10 @@ class Render:
 
 class UnknownCell(Exception):
     """Raised when no stack config defines the requested cell."""
+
+
+class DuplicateUrn(Exception):
+    """Raised when two resources share a URN, which `pulumi up` would reject."""
 
 
 # ---------------------------------------------------------------------------
@@ -177,6 +183,7 @@ class _RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self._lock = threading.Lock()
         self.registrations: dict[str, dict[str, Any]] = {}
+        self.duplicates: list[str] = []
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine qualifies a child's type with its parent's whole type chain, except
@@ -191,7 +198,10 @@ class _RecordingMonitor(MockMonitor):
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != STACK_TYPE:
             with self._lock:
+                if response.urn in self.registrations:
+                    self.duplicates.append(response.urn)
                 self.registrations[response.urn] = {
+                    "id": response.id,
                     "type": request.type,
                     "name": request.name,
                     "parent": request.parent,
@@ -227,11 +237,13 @@ def stack_config(root: Path, cell: str) -> tuple[dict[str, str], list[str]]:
     return config, secret_keys
 
 
-def render(root: Path, cell_name: str) -> Render:
+def render(root: Path, cell_name: str, entry_point: Path | None = None) -> Render:
     """Run the program for `cell_name` under mocks and return what it declared.
 
-    Raises InvalidInput (from the catalog) before anything runs when an input file is
-    invalid, and UnknownCell when no stack config defines the cell.
+    With `entry_point`, runs that file (the project's `__main__.py`) as Pulumi would;
+    otherwise calls `tenancy.program.main` on `root`. Raises InvalidInput (from the
+    catalog) before anything runs when an input file is invalid, and UnknownCell when no
+    stack config defines the cell.
     """
     loaded = catalog.load(root)
     if cell_name not in loaded.cells:
@@ -247,8 +259,13 @@ def render(root: Path, cell_name: str) -> Render:
     pulumi.runtime.set_mocks(
         mocks, project=PROJECT, stack=cell_name, preview=False, monitor=monitor
     )
-    program.main(root, cell_name)
+    if entry_point is None:
+        program.main(root, cell_name)
+    else:
+        runpy.run_path(str(entry_point), run_name="__main__")
     _sync_await(wait_for_rpcs())
+    if monitor.duplicates:
+        raise DuplicateUrn(", ".join(sorted(monitor.duplicates)))
 
     return Render(cell=cell, resources=_collect(monitor, mocks))
 
@@ -261,6 +278,7 @@ def _collect(monitor: _RecordingMonitor, mocks: _Mocks) -> tuple[Resource, ...]:
         resources.append(
             Resource(
                 urn=urn,
+                id=record["id"],
                 type=record["type"],
                 name=record["name"],
                 parent=record["parent"] if record["parent"] in registrations else "",

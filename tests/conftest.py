@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tenancy.render import Render, render
 from tests.helpers import PROJECT_ROOT
 
 # An Output used in an f-string raises instead of printing a warning text.
@@ -20,3 +21,9 @@ def root(tmp_path: Path) -> Path:
     for folder in ("stacks", "tenants"):
         shutil.copytree(PROJECT_ROOT / folder, tmp_path / folder)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def dev_cell() -> Render:
+    """Return the render of the shipped dev-1 cell (acme, acme-corp, globex)."""
+    return render(PROJECT_ROOT, "dev-1")

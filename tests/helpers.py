@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -60,3 +62,9 @@ def tenant_doc(**fields: object) -> str:
     }
     document.update(fields)
     return yaml.safe_dump(document, sort_keys=False)
+
+
+def policy_of(resource_inputs: dict[str, object], key: str = "policy") -> dict[str, Any]:
+    """Return the JSON policy document stored under `key` of a resource's inputs."""
+    document: dict[str, Any] = json.loads(str(resource_inputs[key]))
+    return document

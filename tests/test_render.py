@@ -1,0 +1,183 @@
+"""`tenantctl render`: deterministic, complete, and silent on bad input."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from tenancy import program, render
+from tenancy.cli import main
+from tenancy.problems import InvalidInput
+from tenancy.render import SECRET_MASK, Render, normalise, stack_config
+from tests.helpers import PROJECT_ROOT, tenant_doc, write
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_two_renders_byte_identical(tmp_path: Path) -> None:
+    first = render.write(render.render(PROJECT_ROOT, "dev-1"), tmp_path / "first")
+    second = render.write(render.render(PROJECT_ROOT, "dev-1"), tmp_path / "second")
+
+    assert tree(first) == tree(second)
+    assert not filecmp.dircmp(first, second).diff_files
+
+
+def test_render_writes_resources_and_manifests(tmp_path: Path, dev_cell: Render) -> None:
+    folder = render.write(dev_cell, tmp_path)
+    document = json.loads((folder / "resources.json").read_text())
+
+    assert folder == tmp_path / "dev-1"
+    assert document["cell"] == "dev-1"
+    assert len(document["resources"]) == len(dev_cell.resources)
+    assert (folder / "k8s" / "acme" / "deployment-fastmcp.yaml").is_file()
+    assert (folder / "k8s" / "acme-corp" / "namespace-tenant-acme-corp.yaml").is_file()
+
+
+def test_render_replaces_previous_output(tmp_path: Path, dev_cell: Render) -> None:
+    stale = tmp_path / "dev-1" / "k8s" / "gone" / "deployment-fastmcp.yaml"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("stale")
+
+    render.write(dev_cell, tmp_path)
+
+    assert not stale.exists()
+    assert [path.name for path in tmp_path.iterdir()] == ["dev-1"]
+
+
+def test_project_entry_point_declares_same_resources(dev_cell: Render) -> None:
+    via_main = render.render(PROJECT_ROOT, "dev-1", entry_point=PROJECT_ROOT / "__main__.py")
+
+    assert [r.as_json() for r in via_main.resources] == [r.as_json() for r in dev_cell.resources]
+
+
+def test_cli_render_prints_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(
+        ["render", "--stack", "dev-1", "--root", str(PROJECT_ROOT), "--out", str(tmp_path)]
+    )
+
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 0
+    assert [line.split(":")[0] for line in lines[:3]] == ["acme", "acme-corp", "globex"]
+    assert lines[0].startswith("acme: 38 resources (20 AWS, 18 Kubernetes, 2 protected)")
+    assert lines[-1] == f"rendered cell dev-1: 114 resources in {tmp_path / 'dev-1'}"
+
+
+def test_cli_render_bad_tenant_writes_nothing(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(root, "tenants/probe.yaml", tenant_doc(tier="gold"))
+
+    status = main(["render", "--stack", "dev-1", "--root", str(root)])
+
+    assert status == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "tenants/probe.yaml: tier: the string 'gold' is not allowed "
+        "(one of: starter, standard, enterprise, regulated)"
+    )
+    assert not (root / "build").exists()
+
+
+def test_cli_render_unknown_stack_is_usage_error(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(["render", "--stack", "dev-9", "--root", str(root)])
+
+    assert status == 2
+    assert (
+        capsys.readouterr().err == "--stack dev-9: no such cell (one of: dev-1, prod-1, prod-2)\n"
+    )
+    assert not (root / "build").exists()
+
+
+def test_program_stops_on_invalid_input(root: Path) -> None:
+    write(root, "tenants/probe.yaml", tenant_doc(cell="dev-9"))
+    config, secret_keys = stack_config(root, "dev-1")
+    pulumi.runtime.set_all_config(config, secret_keys)
+
+    with pytest.raises(pulumi.RunError) as raised:
+        program.main(root, "dev-1")
+
+    assert str(raised.value).splitlines() == [
+        "invalid input, nothing was declared:",
+        "tenants/probe.yaml: cell: no stack defines cell 'dev-9' (one of: dev-1, prod-1, "
+        "prod-2; or add stacks/Pulumi.dev-9.yaml)",
+    ]
+
+
+def test_render_raises_before_declaring(root: Path) -> None:
+    write(root, "tenants/probe.yaml", "id: [\n")
+
+    with pytest.raises(InvalidInput):
+        render.render(root, "dev-1")
+
+
+def test_stack_config_masks_secure_values(root: Path) -> None:
+    path = root / "stacks" / "Pulumi.dev-1.yaml"
+    path.write_text(path.read_text() + "  fastmcp-tenancy:hsmPassword:\n    secure: AAABAG==\n")
+
+    config, secret_keys = stack_config(root, "dev-1")
+
+    assert config["fastmcp-tenancy:hsmPassword"] == SECRET_MASK
+    assert secret_keys == ["fastmcp-tenancy:hsmPassword"]
+    assert config["fastmcp-tenancy:maxTenants"] == "25"
+    assert json.loads(config["fastmcp-tenancy:cluster"])["name"] == "fastmcp-dev-1"
+
+
+def test_normalise_masks_secrets_and_integral_floats() -> None:
+    secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": "pw"}
+
+    assert normalise({"a": 3.0, "b": 2.5, "c": [secret], "d": secret}) == {
+        "a": 3,
+        "b": 2.5,
+        "c": [SECRET_MASK],
+        "d": SECRET_MASK,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Tenant states
+
+
+def _set_state(root: Path, tenant_id: str, state: str) -> None:
+    path = root / "tenants" / f"{tenant_id}.yaml"
+    path.write_text(path.read_text() + f"state: {state}\n")
+
+
+def _kinds(result: Render, tenant_id: str) -> set[str]:
+    return {str(r.inputs.get("kind")) for r in result.of_tenant(tenant_id) if r.custom}
+
+
+def test_suspended_tenant_scales_to_zero(root: Path) -> None:
+    _set_state(root, "globex", "suspended")
+
+    result = render.render(root, "dev-1")
+
+    deployment = next(r for r in result.of_tenant("globex") if r.inputs.get("kind") == "Deployment")
+    assert deployment.inputs["spec"]["replicas"] == 0
+    assert "HorizontalPodAutoscaler" not in _kinds(result, "globex")
+    assert {"Namespace", "ServiceAccount", "Service", "PodDisruptionBudget"} <= _kinds(
+        result, "globex"
+    )
+    assert "HorizontalPodAutoscaler" in _kinds(result, "acme")
+
+
+def test_decommissioned_tenant_keeps_keys_and_logs(root: Path) -> None:
+    _set_state(root, "globex", "decommissioned")
+
+    result = render.render(root, "dev-1")
+
+    types = {r.type for r in result.of_tenant("globex")}
+    assert "kubernetes:apps/v1:Deployment" not in types
+    assert "kubernetes:core/v1:ServiceAccount" not in types
+    assert "aws:kms/key:Key" in types
+    assert "aws:cloudwatch/logGroup:LogGroup" in types
