@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from tenancy import addressing, profiles
 from tenancy.problems import WHOLE_FILE, InvalidInput, Problem, translate
 from tenancy.profiles import TenantPlan
-from tenancy.spec import RFC1918_BLOCKS, CellConfig, KeyBackend, TenantSpec
+from tenancy.spec import CellConfig, KeyBackend, TenantSpec, Tier, is_tenant_id
 from tenancy.yamldoc import YamlProblem, parse, read_file
 
 TENANTS_DIR = "tenants"
@@ -30,6 +30,10 @@ REGION_KEY = "aws:region"
 # Top-level keys of a Pulumi stack file besides `config`, written by the Pulumi CLI.
 STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
 _STACK_FILE = re.compile(r"^Pulumi\.(?P<cell>[^.]+)\.yaml$")
+_TENANT_FILE = re.compile(r"^[^.]+\.yaml$")
+_CONFIG_KEY = re.compile(r"[^:]+:[^:]+")
+# Notes beside the inputs, which the checks skip.
+NOTE_SUFFIXES = (".md", ".txt")
 
 
 @dataclass(frozen=True)
@@ -96,14 +100,15 @@ def load_cells(root: Path) -> tuple[Cells, list[Problem]]:
     """Read every `stacks/Pulumi.<cell>.yaml` under `root`."""
     cells = Cells()
     problems: list[Problem] = []
-    folder = root / STACKS_DIR
-    paths = sorted(folder.glob("Pulumi.*.yaml")) if folder.is_dir() else []
-    if not paths:
+    paths, found = _input_files(root / STACKS_DIR, STACKS_DIR, _STACK_FILE, "Pulumi.<cell>.yaml")
+    problems += found
+    if not paths and not found:
         problems.append(
             Problem(
                 f"{STACKS_DIR}/",
                 WHOLE_FILE,
-                "no stack config found (one stacks/Pulumi.<cell>.yaml per cell)",
+                "no stack config found (one stacks/Pulumi.<cell>.yaml per cell; "
+                "run from the project folder or pass --root)",
             )
         )
     for path in paths:
@@ -116,7 +121,46 @@ def load_cells(root: Path) -> tuple[Cells, list[Problem]]:
             cells.broken.add(cell)
         else:
             cells.valid[cell] = config
+    problems += _check_disjoint_pools(cells.valid)
     return cells, problems
+
+
+def _input_files(
+    folder: Path, shown: str, pattern: re.Pattern[str], expected: str
+) -> tuple[list[Path], list[Problem]]:
+    """List the input files of `folder`; report anything else that could be mistaken for one.
+
+    Only regular files count: a symlink could pull in a file from outside the
+    repository, and a FIFO would block the reader.
+    """
+    if not folder.is_dir():
+        return [], []
+    paths: list[Path] = []
+    problems: list[Problem] = []
+    for path in sorted(folder.iterdir()):
+        display = f"{shown}/{path.name}"
+        if path.name.startswith(".") or path.suffix.lower() in NOTE_SUFFIXES:
+            continue
+        if path.is_symlink():
+            problems.append(
+                Problem(display, WHOLE_FILE, "a symbolic link (a regular file in the repository)")
+            )
+        elif path.is_dir():
+            problems.append(
+                Problem(
+                    display + "/", WHOLE_FILE, f"a folder ({shown}/ holds only {expected} files)"
+                )
+            )
+        elif not path.is_file():
+            problems.append(Problem(display, WHOLE_FILE, "not a regular file (a YAML file)"))
+        elif not pattern.match(path.name):
+            fix = "rename it, or remove it"
+            if path.suffix.lower() in (".yml", ".yaml") and pattern.match(f"{path.stem}.yaml"):
+                fix = f"rename it to {path.stem}.yaml"
+            problems.append(Problem(display, WHOLE_FILE, f"not named {expected} ({fix})"))
+        else:
+            paths.append(path)
+    return paths, problems
 
 
 def _read_cell(path: Path, display: str, cell: str) -> tuple[CellConfig | None, list[Problem]]:
@@ -137,13 +181,14 @@ def _read_cell(path: Path, display: str, cell: str) -> tuple[CellConfig | None, 
     if not isinstance(config, dict):
         return None, [Problem(display, "config", "missing or not a mapping (the stack's config)")]
 
-    values: dict[str, Any] = {"name": cell}
+    values, problems = _project_values(config, display)
+    if problems:
+        return None, problems
+    # The cell name comes from the file name and the region from `aws:region` only, so no
+    # project key can claim a region other than the one the provider deploys to.
+    values["name"] = cell
     if REGION_KEY in config:
         values["region"] = config[REGION_KEY]
-    for key, value in config.items():
-        namespace, _, name = str(key).partition(":")
-        if namespace == PROJECT:
-            values[name] = value
 
     def rename(loc: Sequence[int | str]) -> Sequence[int | str]:
         if loc and loc[0] == "region":
@@ -161,6 +206,45 @@ def _read_cell(path: Path, display: str, cell: str) -> tuple[CellConfig | None, 
         return None, [_explain_cell_name(p, cell) for p in problems]
     problems = _check_cell(model, display)
     return (None if problems else model), problems
+
+
+def _project_values(config: dict[str, Any], display: str) -> tuple[dict[str, Any], list[Problem]]:
+    """Return this project's keys of a stack config without their namespace."""
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for key, value in config.items():
+        field = f"config.{key}"
+        if not _CONFIG_KEY.fullmatch(str(key)):
+            problems.append(
+                Problem(
+                    display,
+                    field,
+                    f"not a Pulumi config key (<namespace>:<name>, such as {PROJECT}:maxTenants)",
+                )
+            )
+            continue
+        namespace, _, name = str(key).partition(":")
+        if namespace != PROJECT:
+            continue
+        if name in ("name", "region"):
+            problems.append(
+                Problem(
+                    display,
+                    field,
+                    "unknown key (the cell name is the file name, and the region is aws:region)",
+                )
+            )
+        elif isinstance(value, dict) and "secure" in value:
+            problems.append(
+                Problem(
+                    display,
+                    field,
+                    "a secret value, but this key is plain settings (write the value as text)",
+                )
+            )
+        else:
+            values[name] = value
+    return values, problems
 
 
 def _explain_cell_name(problem: Problem, cell: str) -> Problem:
@@ -210,16 +294,39 @@ def _check_cell(cell: CellConfig, display: str) -> list[Problem]:
                     "(a pool outside the platform's ranges)",
                 )
             )
-    if not any(cell.tenant_cidr_pool.subnet_of(block) for block in RFC1918_BLOCKS):
-        problems.append(
-            Problem(
-                display,
-                f"{prefix}tenantCidrPool",
-                f"{cell.tenant_cidr_pool} is not an RFC 1918 range "
-                "(tenant VPCs use 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16)",
-            )
-        )
+    ranges = _platform_ranges(cell)
+    for index, (name, network) in enumerate(ranges):
+        for other_name, other in ranges[:index]:
+            if network.overlaps(other):
+                problems.append(
+                    Problem(
+                        display,
+                        prefix + _RANGE_FIELDS[name],
+                        f"{network} overlaps the {other_name} {other} (disjoint platform ranges)",
+                    )
+                )
     return problems
+
+
+_RANGE_FIELDS = {
+    "cluster VPC": "cluster.vpcCidr",
+    "pod CIDR": "cluster.podCidr",
+    "service CIDR": "cluster.serviceCidr",
+}
+
+
+def _check_disjoint_pools(cells: Mapping[str, CellConfig]) -> list[Problem]:
+    """Report tenant pools shared by two cells, where `new` could hand out one range twice."""
+    labelled = [(cell.tenant_cidr_pool, name) for name, cell in sorted(cells.items())]
+    return [
+        Problem(
+            f"{STACKS_DIR}/Pulumi.{second}.yaml",
+            f"config.{PROJECT}:tenantCidrPool",
+            f"{second_pool} overlaps the pool {first_pool} of cell {first} "
+            "(a pool no other cell uses)",
+        )
+        for (first_pool, first), (second_pool, second) in addressing.find_overlaps(labelled)
+    ]
 
 
 def _platform_ranges(cell: CellConfig) -> tuple[tuple[str, IPv4Network], ...]:
@@ -236,23 +343,19 @@ def _platform_ranges(cell: CellConfig) -> tuple[tuple[str, IPv4Network], ...]:
 
 def _load_tenant_files(root: Path) -> tuple[list[TenantFile], list[Problem]]:
     folder = root / TENANTS_DIR
-    entries: list[TenantFile] = []
-    problems: list[Problem] = []
     if not folder.is_dir():
-        return entries, [
-            Problem(f"{TENANTS_DIR}/", WHOLE_FILE, "folder not found (one <id>.yaml per tenant)")
-        ]
-    for path in sorted(folder.iterdir()):
-        display = f"{TENANTS_DIR}/{path.name}"
-        if path.name.startswith(".") or path.suffix in (".md", ".txt"):
-            continue
-        if path.suffix == ".yml":
-            problems.append(
-                Problem(display, WHOLE_FILE, f"wrong extension (rename to {path.stem}.yaml)")
+        return [], [
+            Problem(
+                f"{TENANTS_DIR}/",
+                WHOLE_FILE,
+                "folder not found (one <id>.yaml per tenant; run from the project folder "
+                "or pass --root)",
             )
-            continue
-        if path.suffix != ".yaml":
-            continue
+        ]
+    entries: list[TenantFile] = []
+    paths, problems = _input_files(folder, TENANTS_DIR, _TENANT_FILE, "<id>.yaml")
+    for path in paths:
+        display = f"{TENANTS_DIR}/{path.name}"
         try:
             document = read_file(path)
         except YamlProblem as problem:
@@ -340,13 +443,11 @@ def _check_single(entry: TenantFile, plan: TenantPlan) -> list[Problem]:
     problems = []
     spec = entry.spec
     if spec.id != entry.stem:
+        fix = f"rename the file to {spec.id}.yaml"
+        if is_tenant_id(entry.stem):
+            fix = f"id: {entry.stem}, or {fix}"
         problems.append(
-            Problem(
-                entry.file,
-                "id",
-                f"{spec.id!r} differs from the file name (id: {entry.stem}, "
-                f"or rename the file to {spec.id}.yaml)",
-            )
+            Problem(entry.file, "id", f"{spec.id!r} differs from the file name ({fix})")
         )
     if plan.replicas_min > plan.replicas_max:
         problems.append(
@@ -373,15 +474,34 @@ def _check_cell_members(
 ) -> list[Problem]:
     problems: list[Problem] = []
     members = sorted(members, key=lambda member: member[1].id)
-    for position, (entry, plan) in enumerate(members, start=1):
-        if position > cell.max_tenants:
+    if len(members) > cell.max_tenants:
+        problems.append(
+            Problem(
+                f"{STACKS_DIR}/Pulumi.{cell.name}.yaml",
+                f"config.{PROJECT}:maxTenants",
+                f"{len(members)} tenants name cell {cell.name}, more than its maxTenants of "
+                f"{cell.max_tenants} (move tenants to another cell, or raise maxTenants)",
+            )
+        )
+    regulated = [plan.id for _, plan in members if plan.spec.tier is Tier.REGULATED]
+    for entry, plan in members:
+        others = [tenant_id for tenant_id in regulated if tenant_id != plan.id]
+        if others:
             problems.append(
                 Problem(
                     entry.file,
                     "cell",
-                    f"cell {cell.name} holds {len(members)} tenants, more than its "
-                    f"maxTenants of {cell.max_tenants} (another cell, or raise "
-                    f"{PROJECT}:maxTenants in stacks/Pulumi.{cell.name}.yaml)",
+                    f"cell {cell.name} is dedicated to the regulated tenant {others[0]} "
+                    "(another cell)",
+                )
+            )
+        if plan.cidr.overlaps(cell.vault.cidr):
+            problems.append(
+                Problem(
+                    entry.file,
+                    "network.cidr",
+                    f"{plan.cidr} overlaps the Vault CIDR {cell.vault.cidr} of cell {cell.name} "
+                    "(a range outside the cell's platform ranges)",
                 )
             )
         if plan.availability_zones > len(cell.availability_zones):
@@ -420,18 +540,20 @@ def _check_cell_members(
 
 
 def _check_disjoint_cidrs(entries: Sequence[TenantFile]) -> list[Problem]:
+    """Report each overlap on both files: either may be the one a change added."""
     labelled = [(entry.spec.network.cidr, entry.file) for entry in entries]
     owner = {entry.file: entry.spec.id for entry in entries}
     problems = []
-    for (first, first_file), (second, second_file) in addressing.find_overlaps(labelled):
-        problems.append(
-            Problem(
-                second_file,
-                "network.cidr",
-                f"{second} overlaps {first} of tenant {owner[first_file]} ({first_file}) "
-                "(a range no other tenant uses; tenantctl new picks one)",
+    for first, second in addressing.find_overlaps(labelled):
+        for (cidr, file), (other_cidr, other_file) in ((second, first), (first, second)):
+            problems.append(
+                Problem(
+                    file,
+                    "network.cidr",
+                    f"{cidr} overlaps {other_cidr} of tenant {owner[other_file]} ({other_file}) "
+                    "(a range no other tenant uses; tenantctl new picks one)",
+                )
             )
-        )
     return problems
 
 

@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,20 +42,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run `tenantctl` with `argv` and return the exit status."""
     parser = _build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    # A handler of our own, so that -v works even where the root logger is configured.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    log.handlers = [handler]
+    log.propagate = False
+    log.setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     root: Path = args.root
     if not root.is_dir():
         parser.error(f"--root {root}: not a directory (the folder with tenants/ and stacks/)")
+    log.debug("running %s with --root %s", args.command, root.resolve())
+    started = time.perf_counter()
     try:
         status: int = args.handler(args)
     except InvalidInput as invalid:
         _print_problems(invalid.problems)
         return EXIT_INVALID
+    except OSError as error:
+        # A file the command must write is in the way or not writable.
+        where = error.filename or root
+        print(
+            f"{where}: {error.strerror or error} (check the path and its permissions)",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
     except KeyboardInterrupt:
         return 130
+    log.debug(
+        "%s finished in %.2f s with status %d", args.command, time.perf_counter() - started, status
+    )
     return status
 
 
@@ -171,6 +187,7 @@ def _print_problems(problems: Sequence[Problem]) -> None:
 
 def _check(args: argparse.Namespace) -> int:
     loaded = catalog.load(args.root)
+    log.debug("loaded %d tenant files and %d stack configs", len(loaded.tenants), len(loaded.cells))
     per_cell = Counter(plan.spec.cell for plan in loaded.tenants)
     cells = ", ".join(f"{cell}: {per_cell.get(cell, 0)}" for cell in loaded.cells)
     print(f"ok: {len(loaded.tenants)} tenants in {len(loaded.cells)} cells ({cells})")
@@ -214,7 +231,7 @@ def _new(args: argparse.Namespace) -> int:
 
     text = render_tenant_file(
         tenant_id=tenant_id,
-        display_name=args.display_name or tenant_id,
+        display_name=tenant_id if args.display_name is None else args.display_name,
         cell=cell.name,
         tier=tier,
         compliance=[Compliance(value) for value in args.compliance],
@@ -232,6 +249,10 @@ def _new(args: argparse.Namespace) -> int:
 
     path.write_text(text, encoding="utf-8")
     print(f"wrote {display}: cell {cell.name}, tier {tier}, cidr {cidr}")
+    print(
+        f"next: add the tenant's identity-provider groups to access.adminGroups and "
+        f"access.viewerGroups in {display}, then run tenantctl check"
+    )
     return EXIT_OK
 
 

@@ -224,7 +224,9 @@ def _too_few_zones(context: RuleContext) -> str | None:
 
 def _shares_cell(context: RuleContext) -> str | None:
     others = context.tenants_in_cell - 1
-    return None if others == 0 else f"cell {context.cell.name} holds {others} other tenants"
+    if others == 0:
+        return None
+    return f"cell {context.cell.name} holds {others} other tenant{'s' * (others != 1)}"
 
 
 def _retention_below(days: int) -> Callable[[RuleContext], str | None]:

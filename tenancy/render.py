@@ -28,7 +28,7 @@ from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
-from tenancy import catalog, program
+from tenancy import catalog, program, tfplan
 from tenancy.catalog import PROJECT
 from tenancy.spec import CellConfig
 
@@ -36,6 +36,7 @@ TENANT_TYPE = "fastmcp-tenancy:tenant:Tenant"
 STACK_TYPE = "pulumi:pulumi:Stack"
 SECRET_MASK = "[secret]"  # noqa: S105 - the mask, not a secret
 DEFAULT_OUT = Path("build") / "render"
+AWS_PLAN = "aws-plan.json"
 
 
 @dataclass(frozen=True)
@@ -342,6 +343,10 @@ def _write_files(result: Render, folder: Path) -> None:
     }
     (folder / "resources.json").write_text(
         json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    (folder / AWS_PLAN).write_text(
+        json.dumps(tfplan.plan_document(result), indent=2, sort_keys=True) + "\n",
+        encoding="utf-8",
     )
     for resource in result.resources:
         if not (resource.custom and resource.type.startswith("kubernetes:") and resource.tenant):

@@ -40,6 +40,16 @@ MAX_AVAILABILITY_ZONES = 6
 MAX_REPLICAS = 100
 MAX_EXTRA_TAGS = 40  # AWS allows 50 tags per resource; the program adds its own few.
 MAX_GROUPS = 20
+# Bounds of quota overrides: far above any real tenant, tight enough to catch a wrong
+# unit or a YAML misreading before it reaches Kubernetes.
+MIN_CPU, MAX_CPU = "10m", "4096"
+MIN_BYTES, MAX_BYTES = "1Mi", "1Pi"
+MAX_PODS = 10_000
+MAX_SERVICES = 1_000
+MAX_CLAIMS = 1_000
+MAX_REQUESTS_PER_MINUTE = 10_000_000
+MAX_BURST = 1_000_000
+MAX_CONNECTIONS = 1_000_000
 
 # RFC 1918 private address blocks: the only ranges a tenant VPC may use.
 RFC1918_BLOCKS = (
@@ -86,8 +96,11 @@ DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a
 RESERVED_TAG_KEYS = ("tenant", "cell", "managed-by", "Name")
 RESERVED_TAG_PREFIXES = ("aws:", "kubernetes.io/", "k8s.io/", "app.kubernetes.io/")
 
+# registry[:port]/repository[:tag]@sha256:<digest>; the digest pins the image, a tag may
+# stay beside it for readers.
 IMAGE_DIGEST_PATTERN = (
-    r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+@sha256:[0-9a-f]{64}$"
+    r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+"
+    r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[0-9a-f]{64}$"
 )
 REGION_PATTERN = r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$"
 ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
@@ -135,6 +148,13 @@ def _check_dns_label(value: str, *, min_length: int, max_length: int) -> str:
     return value
 
 
+def is_tenant_id(value: str) -> bool:
+    """Return True if `value` is a valid tenant id."""
+    return TENANT_ID_MIN_LENGTH <= len(value) <= TENANT_ID_MAX_LENGTH and bool(
+        re.fullmatch(DNS_LABEL_PATTERN, value)
+    )
+
+
 def _check_tenant_id(value: str) -> str:
     return _check_dns_label(value, min_length=TENANT_ID_MIN_LENGTH, max_length=TENANT_ID_MAX_LENGTH)
 
@@ -144,7 +164,9 @@ def _check_cell_name(value: str) -> str:
 
 
 def _check_display_name(value: str) -> str:
-    if value != value.strip() or not value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+    # isprintable() also rejects format characters such as zero-width spaces and
+    # right-to-left overrides, which make a name read differently than it compares.
+    if value != value.strip() or not value or not value.isprintable():
         raise ValueError(
             f"{value!r} is not a display name (1 to 64 printable characters, "
             "no leading or trailing spaces)"
@@ -170,7 +192,13 @@ def _parse_network(value: object) -> IPv4Network:
     if "/" not in value:
         raise ValueError(f"{value!r} has no prefix length (a CIDR such as {network})")
     if str(network) != value:
-        raise ValueError(f"{value!r} has host bits set (the network address {network})")
+        try:
+            ip_network(value, strict=True)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} has host bits set (the network address {network})"
+            ) from None
+        raise ValueError(f"{value!r} is not in the usual form (write {network})")
     return network
 
 
@@ -211,6 +239,7 @@ def quantity_value(text: str) -> Decimal:
 
 
 def _parse_quantity(value: object) -> str:
+    """Normalise a quantity written as a YAML string or number; check its grammar and sign."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(
             f"expected a Kubernetes quantity, got {type(value).__name__} {value!r} "
@@ -231,6 +260,17 @@ def _parse_quantity(value: object) -> str:
     return text
 
 
+def _bounded_quantity(minimum: str, maximum: str, unit: str) -> AfterValidator:
+    low, high = quantity_value(minimum), quantity_value(maximum)
+
+    def check(text: str) -> str:
+        if not low <= quantity_value(text) <= high:
+            raise ValueError(f"{text} is out of range ({minimum} to {maximum} {unit})")
+        return text
+
+    return AfterValidator(check)
+
+
 def _check_retention(value: int) -> int:
     if value not in CLOUDWATCH_RETENTION_DAYS:
         allowed = ", ".join(str(days) for days in CLOUDWATCH_RETENTION_DAYS)
@@ -243,8 +283,10 @@ def _check_group_name(value: str) -> str:
         raise ValueError(
             f"{value!r} is not a group name (1 to 256 characters, no leading or trailing spaces)"
         )
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ValueError(f"{value!r} contains control characters (printable characters only)")
+    if not value.isprintable():
+        raise ValueError(
+            f"{value!r} contains control or invisible characters (printable characters only)"
+        )
     if value.startswith("system:"):
         # Kubernetes reserves system: groups; `system:authenticated` would grant every
         # user of the cluster, including other tenants' users, access to this namespace.
@@ -264,7 +306,13 @@ def _check_unique(values: list[Any]) -> list[Any]:
 
 
 def _check_hostname(value: str) -> str:
-    if len(value) > 253 or "." not in value or not re.fullmatch(DNS_SUBDOMAIN_PATTERN, value):
+    top_level = value.rsplit(".", 1)[-1]
+    if (
+        len(value) > 253
+        or "." not in value
+        or not re.fullmatch(DNS_SUBDOMAIN_PATTERN, value)
+        or top_level.isdigit()  # an IPv4 address matches the label pattern
+    ):
         raise ValueError(
             f"{value!r} is not a fully qualified host name "
             "(lowercase DNS labels joined by dots, at most 253 characters, such as "
@@ -341,7 +389,14 @@ def _check_image(value: str) -> str:
 
 def _check_https_url(value: str) -> str:
     parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/"):
+    if (
+        parts.scheme != "https"
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+    ):
         raise ValueError(
             f"{value!r} is not an https URL of a server (such as https://vault.example:8200)"
         )
@@ -400,6 +455,27 @@ PrivateNetwork = Annotated[
     AfterValidator(_check_private_network),
     WithJsonSchema({"type": "string", "format": "ipv4-network"}),
 ]
+
+
+def _check_tenant_pool(network: IPv4Network) -> IPv4Network:
+    if not any(network.subnet_of(block) for block in RFC1918_BLOCKS):
+        raise ValueError(
+            f"{network} is not an RFC 1918 range, which tenant VPCs must use "
+            "(inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16)"
+        )
+    if network.prefixlen > TENANT_CIDR_MAX_PREFIX:
+        raise ValueError(
+            f"{network} is smaller than one tenant (prefix /{TENANT_CIDR_MAX_PREFIX} or shorter)"
+        )
+    return network
+
+
+TenantPool = Annotated[
+    IPv4Network,
+    BeforeValidator(_parse_network),
+    AfterValidator(_check_tenant_pool),
+    WithJsonSchema({"type": "string", "format": "ipv4-network"}),
+]
 AnyNetwork = Annotated[
     IPv4Network,
     BeforeValidator(_parse_network),
@@ -417,6 +493,8 @@ Quantity = Annotated[
         }
     ),
 ]
+CpuQuantity = Annotated[Quantity, _bounded_quantity(MIN_CPU, MAX_CPU, "cores")]
+BytesQuantity = Annotated[Quantity, _bounded_quantity(MIN_BYTES, MAX_BYTES, "bytes")]
 PositiveInt = Annotated[StrictInt, Field(ge=1)]
 TagKey = Annotated[StrictStr, AfterValidator(_check_tag_key)]
 TagValue = Annotated[StrictStr, AfterValidator(_check_tag_value)]
@@ -498,28 +576,36 @@ class KeysSpec(_Model):
 class QuotasSpec(_Model):
     """Overrides of the tier's resource quotas and FastMCP rate limits."""
 
-    cpu: Quantity | None = Field(
+    cpu: CpuQuantity | None = Field(
         default=None, description="CPU requests and limits in the namespace (such as 8 or 500m)."
     )
-    memory: Quantity | None = Field(
+    memory: BytesQuantity | None = Field(
         default=None, description="Memory requests and limits in the namespace (such as 16Gi)."
     )
-    storage: Quantity | None = Field(
+    storage: BytesQuantity | None = Field(
         default=None, description="Total storage requested by persistent volume claims."
     )
-    pods: PositiveInt | None = Field(default=None, description="Maximum number of pods.")
-    services: PositiveInt | None = Field(default=None, description="Maximum number of services.")
+    pods: PositiveInt | None = Field(
+        default=None, le=MAX_PODS, description="Maximum number of pods."
+    )
+    services: PositiveInt | None = Field(
+        default=None, le=MAX_SERVICES, description="Maximum number of services."
+    )
     persistent_volume_claims: PositiveInt | None = Field(
-        default=None, description="Maximum number of persistent volume claims."
+        default=None, le=MAX_CLAIMS, description="Maximum number of persistent volume claims."
     )
     requests_per_minute: PositiveInt | None = Field(
-        default=None, description="FastMCP rate limit: sustained requests per minute."
+        default=None,
+        le=MAX_REQUESTS_PER_MINUTE,
+        description="FastMCP rate limit: sustained requests per minute.",
     )
     burst: PositiveInt | None = Field(
-        default=None, description="FastMCP rate limit: requests allowed above the sustained rate."
+        default=None,
+        le=MAX_BURST,
+        description="FastMCP rate limit: requests allowed above the sustained rate.",
     )
     max_concurrent_connections: PositiveInt | None = Field(
-        default=None, description="FastMCP limit on open client connections."
+        default=None, le=MAX_CONNECTIONS, description="FastMCP limit on open client connections."
     )
 
 
@@ -678,7 +764,7 @@ class CellConfig(_Model):
         max_length=MAX_AVAILABILITY_ZONES,
         description="Availability zones tenant subnets may use, in order of preference.",
     )
-    tenant_cidr_pool: PrivateNetwork = Field(
+    tenant_cidr_pool: TenantPool = Field(
         description="Range that `tenantctl new` allocates tenant CIDRs from."
     )
     max_tenants: StrictInt = Field(

@@ -8,6 +8,8 @@ constructs the values from that same tree.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +95,9 @@ def parse(raw: bytes) -> Document:
         ) from None
     loader = _Loader(text)
     try:
+        # Anchors and aliases are rare, so only texts with their marks pay for the scan.
+        if "&" in text or "*" in text:
+            _reject_anchors(text)
         root = loader.get_single_node()
         if root is None:
             raise YamlProblem(WHOLE_FILE, "empty (a YAML mapping of tenant fields)")
@@ -118,6 +123,40 @@ def parse(raw: bytes) -> Document:
     return Document(data=data, root=root)
 
 
+def _reject_anchors(text: str) -> None:
+    """Reject the first anchor or alias, at the line where it is written."""
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        anchor = getattr(event, "anchor", None)
+        if anchor is None:
+            continue
+        kind = "alias *" if isinstance(event, yaml.AliasEvent) else "anchor &"
+        where = f"line {event.start_mark.line + 1}" if event.start_mark else WHOLE_FILE
+        raise YamlProblem(
+            where,
+            f"YAML {kind}{anchor} (write the value out; anchors and aliases are not supported)",
+        )
+
+
+# YAML 1.1 reads more than decimal numbers as integers: 010 is octal 8, 0x1F is 31,
+# 1:30 is sexagesimal 90 and 1_000 is 1000. Only plain decimals are accepted.
+_PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+
+
+def _check_number(node: yaml.ScalarNode, loc: tuple[int | str, ...]) -> None:
+    text = str(node.value)
+    if node.tag == _INT_TAG and not _PLAIN_INT.fullmatch(text):
+        value = yaml.safe_load(text)
+        raise YamlProblem(
+            field_path(loc) or WHOLE_FILE,
+            f"YAML 1.1 reads {text} as the number {value} (write {value} for that number, "
+            f'or "{text}" in quotes for text)',
+        )
+    if node.tag == _FLOAT_TAG and not math.isfinite(float(yaml.safe_load(text))):
+        raise YamlProblem(field_path(loc) or WHOLE_FILE, f"{text} is not a finite number")
+
+
 def _check_tree(root: yaml.MappingNode) -> None:
     """Reject duplicate keys, aliases, merge keys and non-string keys anywhere in the tree."""
     seen: set[int] = set()
@@ -127,17 +166,16 @@ def _check_tree(root: yaml.MappingNode) -> None:
     while stack:
         node, loc = stack.pop()
         if id(node) in seen:
-            raise YamlProblem(
-                field_path(loc) or WHOLE_FILE,
-                f"YAML alias at line {node.start_mark.line + 1} (write the value out; "
-                "anchors and aliases are not supported)",
-            )
+            # `_reject_anchors` stops aliases first; this guards the walk all the same.
+            raise YamlProblem(field_path(loc) or WHOLE_FILE, "YAML alias (write the value out)")
         seen.add(id(node))
         if len(loc) >= MAX_DEPTH:
             raise YamlProblem(
                 field_path(loc), f"nested deeper than {MAX_DEPTH} levels (a tenant file)"
             )
-        if isinstance(node, yaml.SequenceNode):
+        if isinstance(node, yaml.ScalarNode) and node.tag in (_INT_TAG, _FLOAT_TAG):
+            _check_number(node, loc)
+        elif isinstance(node, yaml.SequenceNode):
             stack.extend((item, (*loc, index)) for index, item in enumerate(node.value))
         elif isinstance(node, yaml.MappingNode):
             _check_keys(node, loc)

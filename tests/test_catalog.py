@@ -57,8 +57,8 @@ def test_cell_over_capacity_rejected(root: Path) -> None:
     write(root, "tenants/probe.yaml", MINIMAL_TENANT)
 
     assert problems_of(root) == [
-        "tenants/probe.yaml: cell: cell dev-1 holds 4 tenants, more than its maxTenants of 3 "
-        "(another cell, or raise fastmcp-tenancy:maxTenants in stacks/Pulumi.dev-1.yaml)"
+        "stacks/Pulumi.dev-1.yaml: config.fastmcp-tenancy:maxTenants: 4 tenants name cell "
+        "dev-1, more than its maxTenants of 3 (move tenants to another cell, or raise maxTenants)"
     ]
 
 
@@ -66,8 +66,10 @@ def test_overlapping_tenant_cidrs_rejected(root: Path) -> None:
     write(root, "tenants/probe.yaml", tenant_doc(network={"cidr": "10.64.4.0/22"}))
 
     assert problems_of(root) == [
+        "tenants/acme.yaml: network.cidr: 10.64.0.0/21 overlaps 10.64.4.0/22 of tenant probe "
+        "(tenants/probe.yaml) (a range no other tenant uses; tenantctl new picks one)",
         "tenants/probe.yaml: network.cidr: 10.64.4.0/22 overlaps 10.64.0.0/21 of tenant acme "
-        "(tenants/acme.yaml) (a range no other tenant uses; tenantctl new picks one)"
+        "(tenants/acme.yaml) (a range no other tenant uses; tenantctl new picks one)",
     ]
 
 
@@ -75,8 +77,10 @@ def test_overlap_across_cells_rejected(root: Path) -> None:
     write(root, "tenants/probe.yaml", tenant_doc(network={"cidr": "10.80.0.0/22"}))
 
     assert problems_of(root) == [
+        "tenants/initech.yaml: network.cidr: 10.80.0.0/20 overlaps 10.80.0.0/22 of tenant probe "
+        "(tenants/probe.yaml) (a range no other tenant uses; tenantctl new picks one)",
         "tenants/probe.yaml: network.cidr: 10.80.0.0/22 overlaps 10.80.0.0/20 of tenant initech "
-        "(tenants/initech.yaml) (a range no other tenant uses; tenantctl new picks one)"
+        "(tenants/initech.yaml) (a range no other tenant uses; tenantctl new picks one)",
     ]
 
 
@@ -203,8 +207,10 @@ def test_regulated_tenant_needs_own_cell(root: Path) -> None:
     write(root, "tenants/probe.yaml", tenant_doc(cell="prod-2", network={"cidr": "10.96.64.0/22"}))
 
     assert problems_of(root) == [
+        "tenants/probe.yaml: cell: cell prod-2 is dedicated to the regulated tenant "
+        "umbrella-health (another cell)",
         "tenants/umbrella-health.yaml: cell: tier: regulated requires the only tenant in its "
-        "cell, but cell prod-2 holds 1 other tenants (a cell of its own)"
+        "cell, but cell prod-2 holds 1 other tenant (a cell of its own)",
     ]
 
 
@@ -344,15 +350,14 @@ STACK_CASES = [
         id="pool-overlaps-platform",
     ),
     pytest.param(
-        "fastmcp@sha256:4f8d",
-        "fastmcp:latest@sha256:4f8d",
+        "fastmcp@sha256:4f8d1c2b7a9e3f6d5c0b1a2e3d4c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c",
+        "fastmcp:latest",
         [
             "stacks/Pulumi.dev-1.yaml: config.fastmcp-tenancy:fastmcp.image: "
-            "'ghcr.io/fastmcp-platform/fastmcp:latest@sha256:4f8d1c2b7a9e3f6d5c0b1a2e3d4c5b6a7f8e"
-            "9d0c1b2a3f4e5d6c7b8a9f0e1d2c' is not an image pinned by digest "
+            "'ghcr.io/fastmcp-platform/fastmcp:latest' is not an image pinned by digest "
             "(registry/repository@sha256:<64 hex digits>; tags can move)"
         ],
-        id="image-with-tag",
+        id="image-tag-without-digest",
     ),
     pytest.param(
         "address: https://vault.dev-1.fastmcp.internal:8200",
@@ -409,7 +414,8 @@ def test_missing_stacks_folder_rejected(root: Path) -> None:
         path.unlink()
 
     assert problems_of(root)[0] == (
-        "stacks/: file: no stack config found (one stacks/Pulumi.<cell>.yaml per cell)"
+        "stacks/: file: no stack config found (one stacks/Pulumi.<cell>.yaml per cell; "
+        "run from the project folder or pass --root)"
     )
 
 

@@ -71,8 +71,8 @@ def test_check_empty_root_rejected(tmp_path: Path) -> None:
 
     assert result.returncode == 1
     assert result.stderr.splitlines()[:2] == [
-        "stacks/: file: no stack config found (one stacks/Pulumi.<cell>.yaml per cell)",
-        "tenants/: file: folder not found (one <id>.yaml per tenant)",
+        "stacks/: file: no stack config found (one stacks/Pulumi.<cell>.yaml per cell; run from the project folder or pass --root)",
+        "tenants/: file: folder not found (one <id>.yaml per tenant; run from the project folder or pass --root)",
     ]
 
 
@@ -116,9 +116,11 @@ def test_new_writes_tier_defaults_and_free_cidr(
     status = main(["new", "probe", "--cell", "dev-1", "--tier", "standard", "--root", str(root)])
 
     assert status == 0
-    assert capsys.readouterr().out == (
-        "wrote tenants/probe.yaml: cell dev-1, tier standard, cidr 10.64.32.0/21\n"
-    )
+    assert capsys.readouterr().out.splitlines() == [
+        "wrote tenants/probe.yaml: cell dev-1, tier standard, cidr 10.64.32.0/21",
+        "next: add the tenant's identity-provider groups to access.adminGroups and "
+        "access.viewerGroups in tenants/probe.yaml, then run tenantctl check",
+    ]
     plan = catalog.load(root).tenant("probe")
     assert str(plan.cidr) == "10.64.32.0/21"
     assert plan.spec.network.availability_zones == 2

@@ -21,7 +21,7 @@ CASES = [
     pytest.param(
         tenant_with(id="0123"),
         [
-            'tenants/probe.yaml: id: YAML reads 0123 as the number 83 (a string: write it in quotes, "0123")'
+            'tenants/probe.yaml: id: YAML 1.1 reads 0123 as the number 83 (write 83 for that number, or "0123" in quotes for text)'
         ],
         id="yaml11-octal-id",
     ),

@@ -78,10 +78,68 @@ CASES = [
     pytest.param(
         "id: &name probe\ndisplayName: *name\ncell: dev-1\nnetwork: {cidr: 10.70.0.0/22}\n",
         [
-            "tenants/probe.yaml: id: YAML alias at line 1 (write the value out; anchors and "
+            "tenants/probe.yaml: line 1: YAML anchor &name (write the value out; anchors and "
             "aliases are not supported)"
         ],
-        id="alias",
+        id="anchor-and-alias",
+    ),
+    pytest.param(
+        MINIMAL_TENANT.replace("displayName: Probe", "displayName: &n Probe"),
+        [
+            "tenants/probe.yaml: line 2: YAML anchor &n (write the value out; anchors and "
+            "aliases are not supported)"
+        ],
+        id="anchor-without-alias",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "access:\n  viewerGroups: [*n]\n",
+        [
+            "tenants/probe.yaml: line 7: YAML alias *n (write the value out; anchors and aliases "
+            "are not supported)"
+        ],
+        id="alias-without-anchor",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "access:\n  adminGroups: ['a & b', '*ops*']\n",
+        [],
+        id="ampersand-and-star-in-strings",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "quotas:\n  pods: 010\n",
+        [
+            "tenants/probe.yaml: quotas.pods: YAML 1.1 reads 010 as the number 8 (write 8 for "
+            'that number, or "010" in quotes for text)'
+        ],
+        id="octal-integer",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "quotas:\n  cpu: 1:30\n",
+        [
+            "tenants/probe.yaml: quotas.cpu: YAML 1.1 reads 1:30 as the number 90 (write 90 for "
+            'that number, or "1:30" in quotes for text)'
+        ],
+        id="sexagesimal-integer",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "quotas:\n  pods: 0x1F\n",
+        [
+            "tenants/probe.yaml: quotas.pods: YAML 1.1 reads 0x1F as the number 31 (write 31 for "
+            'that number, or "0x1F" in quotes for text)'
+        ],
+        id="hex-integer",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "quotas:\n  pods: 1_000\n",
+        [
+            "tenants/probe.yaml: quotas.pods: YAML 1.1 reads 1_000 as the number 1000 (write "
+            '1000 for that number, or "1_000" in quotes for text)'
+        ],
+        id="underscore-integer",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "quotas:\n  cpu: .inf\n",
+        ["tenants/probe.yaml: quotas.cpu: .inf is not a finite number"],
+        id="infinite-float",
     ),
     pytest.param(
         MINIMAL_TENANT + "quotas:\n  <<: {cpu: 4}\n",
@@ -145,7 +203,9 @@ def test_non_utf8_file_rejected(root: Path) -> None:
 def test_yml_extension_rejected(root: Path) -> None:
     write(root, "tenants/probe.yml", MINIMAL_TENANT)
 
-    assert problems_of(root) == ["tenants/probe.yml: file: wrong extension (rename to probe.yaml)"]
+    assert problems_of(root) == [
+        "tenants/probe.yml: file: not named <id>.yaml (rename it to probe.yaml)"
+    ]
 
 
 def test_notes_and_hidden_files_ignored(root: Path) -> None:
