@@ -5,10 +5,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# checkov pins many packages of its own, so it lives in a virtualenv of its own.
+CHECKOV_VENV := .checkov-venv
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 STACK ?= dev-1
 
 .DEFAULT_GOAL := plan
-.PHONY: plan test check lint typecheck unit bench schema lock clean
+.PHONY: plan test check lint typecheck unit bench schema lock checkov clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -17,10 +20,18 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
 
-## plan: check every tenant file and stack config, then render $(STACK) offline
-plan: $(STAMP)
+$(CHECKOV_STAMP): checkov-constraints.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c checkov-constraints.txt checkov
+	@touch $@
+
+## checkov: install checkov into its own virtualenv
+checkov: $(CHECKOV_STAMP)
+
+## plan: check every tenant file and stack config, render $(STACK) offline and scan it
+plan: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/tenantctl check
-	$(BIN)/tenantctl render --stack $(STACK)
+	$(BIN)/tenantctl scan --stack $(STACK)
 
 ## test: lint, format check, type check and the whole test suite
 test: lint typecheck unit
@@ -32,12 +43,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/pytest
 
-bench: $(STAMP)
+bench: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/python bench/check_files.py
 	$(BIN)/python bench/render_cell.py
+	$(BIN)/python bench/scan_cell.py
 
 ## schema: regenerate schemas/tenant.schema.json from the model
 schema: $(STAMP)

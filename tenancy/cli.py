@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from tenancy import addressing, catalog, profiles, render
+from tenancy import addressing, catalog, profiles, render, scan
 from tenancy.problems import InvalidInput, Problem
 from tenancy.render import DEFAULT_OUT
 from tenancy.spec import (
@@ -158,6 +158,29 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     render_command.set_defaults(handler=_render)
 
+    scan_command = commands.add_parser(
+        "scan",
+        parents=[common],
+        help="render one cell and policy-scan it with checkov",
+        description=(
+            "Render one cell, then run checkov (its built-in checks and the project's "
+            "checks in policies/checkov/, skips in .checkov.yaml) over aws-plan.json and "
+            "k8s/. Prints passed and failed counts per tenant and every failure, writes "
+            "SARIF beside the render, and exits 1 on any failed check, or when checkov saw "
+            "fewer resources than the render declared."
+        ),
+    )
+    scan_command.add_argument(
+        "--stack", required=True, metavar="CELL", help="cell (stack) to scan, such as dev-1"
+    )
+    scan_command.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help=f"folder that receives <cell>/ (default: <root>/{DEFAULT_OUT})",
+    )
+    scan_command.set_defaults(handler=_scan)
+
     schema = commands.add_parser(
         "schema",
         parents=[common],
@@ -271,6 +294,23 @@ def _render(args: argparse.Namespace) -> int:
     count = sum(1 for resource in result.resources if resource.custom)
     print(f"rendered cell {args.stack}: {count} resources in {folder}")
     return EXIT_OK
+
+
+def _scan(args: argparse.Namespace) -> int:
+    root: Path = args.root
+    out: Path = args.out if args.out is not None else root / DEFAULT_OUT
+    try:
+        report = scan.scan(root, args.stack, out)
+    except render.UnknownCell:
+        known = ", ".join(catalog.load(root).cells)
+        print(f"--stack {args.stack}: no such cell (one of: {known})", file=sys.stderr)
+        return EXIT_USAGE
+    except scan.ScanError as error:
+        print(f"scan of cell {args.stack} failed: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    for line in scan.format_report(report):
+        print(line)
+    return EXIT_OK if report.ok else EXIT_INVALID
 
 
 def render_tenant_file(

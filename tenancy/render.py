@@ -53,6 +53,10 @@ class Resource:
     tenant: str | None
     inputs: dict[str, Any]
     outputs: dict[str, Any] = field(repr=False, compare=False)
+    # Input name -> URNs of the resources whose outputs that input was built from.
+    property_dependencies: dict[str, list[str]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -208,6 +212,10 @@ class _RecordingMonitor(MockMonitor):
                     "parent": request.parent,
                     "custom": bool(request.custom),
                     "protect": bool(request.protect) if request.HasField("protect") else False,
+                    "property_dependencies": {
+                        name: list(dependencies.urns)
+                        for name, dependencies in request.propertyDependencies.items()
+                    },
                 }
         return response
 
@@ -288,6 +296,7 @@ def _collect(monitor: _RecordingMonitor, mocks: _Mocks) -> tuple[Resource, ...]:
                 tenant=_tenant_of(urn, registrations),
                 inputs=normalise(mocks.inputs.get(key, {})),
                 outputs=normalise(mocks.outputs.get(key, {})),
+                property_dependencies=record["property_dependencies"],
             )
         )
     return tuple(sorted(resources, key=lambda resource: resource.urn))

@@ -31,8 +31,8 @@ TERRAFORM_VERSION = "1.9.8"
 PLAN_FORMAT_VERSION = "1.2"
 AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
 
-# Pulumi type token -> Terraform resource type. Unmapped AWS tokens are an error: a
-# resource checkov never sees is a resource nobody checked.
+# Pulumi type token -> Terraform resource type. An unmapped AWS token is an error,
+# because checkov would silently leave that resource unchecked.
 TERRAFORM_TYPES: dict[str, str] = {
     "aws:cloudhsmv2/cluster:Cluster": "aws_cloudhsm_v2_cluster",
     "aws:cloudhsmv2/hsm:Hsm": "aws_cloudhsm_v2_hsm",
@@ -140,28 +140,29 @@ def convert(result: Render) -> list[PlanResource]:
 
 def _referable_values(
     resources: Iterable[Resource], addresses: dict[str, str]
-) -> dict[str, tuple[str, str]]:
-    """Map each id and ARN to the address that owns it and the expression that yields it."""
-    found: dict[str, tuple[str, str]] = {}
+) -> dict[tuple[str, str], str]:
+    """Map each (URN, id or ARN) pair to the Terraform expression that yields that value."""
+    found: dict[tuple[str, str], str] = {}
     for resource in resources:
         address = addresses[resource.urn]
         outputs = {**resource.outputs, "id": resource.id}
         for output, attribute in REFERABLE_OUTPUTS:
             value = outputs.get(output)
             if isinstance(value, str) and value:
-                found.setdefault(value, (address, f"{address}.{attribute}"))
+                found.setdefault((resource.urn, value), f"{address}.{attribute}")
     return found
 
 
 def _convert_one(
-    resource: Resource, address: str, referable: dict[str, tuple[str, str]]
+    resource: Resource, address: str, referable: dict[tuple[str, str], str]
 ) -> PlanResource:
     tf_type = terraform_type(resource.type)
     values: dict[str, Any] = {}
     references: dict[str, list[str]] = {}
     for name, value in resource.inputs.items():
         argument = argument_name(tf_type, name)
-        refs = _references_in(value, referable, address)
+        sources = resource.property_dependencies.get(name, [])
+        refs = _references_in(value, sources, referable)
         if refs:
             # Terraform plans leave values known only after apply out of
             # `planned_values` and name their sources in `configuration`.
@@ -178,20 +179,28 @@ def _convert_one(
     )
 
 
-def _references_in(value: Any, referable: dict[str, tuple[str, str]], own: str) -> list[str]:
-    """Return the expressions of a value that is a reference or a list of references.
+def _references_in(
+    value: Any, sources: list[str], referable: dict[tuple[str, str], str]
+) -> list[str]:
+    """Return the expressions of a value built from other resources' ids or ARNs.
 
-    A resource's own id (a log group's name is its id) is a value, not a reference.
+    Only the resources the input depends on count, so a name that merely equals another
+    resource's id (a security group named like a role) stays a plain value.
     """
     items = value if isinstance(value, list) else [value]
-    if not items or not all(
-        isinstance(item, str) and item in referable and referable[item][0] != own for item in items
-    ):
-        return []
     refs: list[str] = []
     for item in items:
-        owner, expression = referable[item]
-        refs += [expression, owner]
+        expression = next(
+            (
+                referable[(urn, item)]
+                for urn in sources
+                if isinstance(item, str) and (urn, item) in referable
+            ),
+            None,
+        )
+        if expression is None:
+            return []
+        refs += [expression, expression.rsplit(".", 1)[0]]
     return refs
 
 
