@@ -11,7 +11,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 STACK ?= dev-1
 
 .DEFAULT_GOAL := plan
-.PHONY: plan test check lint typecheck unit bench schema lock checkov clean
+.PHONY: plan test setup check lint typecheck unit bench schema lock checkov clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -27,6 +27,13 @@ $(CHECKOV_STAMP): checkov-constraints.txt
 
 ## checkov: install checkov into its own virtualenv
 checkov: $(CHECKOV_STAMP)
+
+## setup: both virtualenvs, as CI jobs need them
+setup: $(STAMP) $(CHECKOV_STAMP)
+
+## check: validate every tenant file and stack config
+check: $(STAMP)
+	$(BIN)/tenantctl check
 
 ## plan: check every tenant file and stack config, render $(STACK) offline and scan it
 plan: $(STAMP) $(CHECKOV_STAMP)

@@ -64,7 +64,7 @@ class TenantKeys(pulumi.ComponentResource):
                 policy=pulumi.Output.json_dumps(policy),
                 tags=aws_tags(args.plan, args.cell, naming.kms_alias(tenant_id)),
             ),
-            opts=pulumi.ResourceOptions(parent=self, protect=True),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.plan.protected),
         )
 
     def _create_alias(self, name: str, args: TenantKeysArgs) -> aws.kms.Alias:

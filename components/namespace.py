@@ -27,7 +27,7 @@ from pulumi_kubernetes.networking.v1 import (
 
 from tenancy import naming
 from tenancy.profiles import CONTAINER_DEFAULTS, TenantPlan
-from tenancy.spec import RFC1918_BLOCKS, CellConfig
+from tenancy.spec import RFC1918_BLOCKS, CellConfig, State
 
 FASTMCP_PORT = 8000
 DNS_PORT = 53
@@ -115,12 +115,14 @@ class TenantNamespace(pulumi.ComponentResource):
         self.name = naming.namespace(args.plan.id)
 
         self.namespace = self._create_namespace()
-        # Everything below lives in the namespace, so it waits for it.
-        inside = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
-        self._create_quota(inside)
-        self._create_limit_range(inside)
-        self._create_network_policies(inside)
-        self._create_rbac(inside)
+        # A decommissioned tenant keeps an empty namespace until its file is removed.
+        if args.plan.spec.state is not State.DECOMMISSIONED:
+            # Everything below lives in the namespace, so it waits for it.
+            inside = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+            self._create_quota(inside)
+            self._create_limit_range(inside)
+            self._create_network_policies(inside)
+            self._create_rbac(inside)
 
         self.register_outputs({"namespace": self.name})
 

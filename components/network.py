@@ -263,8 +263,9 @@ class TenantNetwork(pulumi.ComponentResource):
                 kms_key_id=args.key_arn,
                 tags=self._tags(group_name),
             ),
-            # Flow logs are evidence: deleting the group takes a reviewed change.
-            opts=pulumi.ResourceOptions(parent=self, protect=True),
+            # Flow logs are evidence: deleting the group takes a decommissioned tenant
+            # and then a reviewed change.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.plan.protected),
         )
 
         role_name = naming.flow_log_role(self._tenant_id)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from tenancy import addressing, catalog, profiles, render, scan
+from tenancy import addressing, catalog, diff, profiles, render, scan
 from tenancy.problems import InvalidInput, Problem
 from tenancy.render import DEFAULT_OUT
 from tenancy.spec import (
@@ -31,6 +31,8 @@ from tenancy.spec import (
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+# `tenantctl diff`: the change removes or replaces state that the lifecycle protects.
+EXIT_DESTRUCTIVE = 2
 
 SCHEMA_PATH = Path("schemas") / "tenant.schema.json"
 SCHEMA_ID = "https://fastmcp-tenancy.dev/schemas/tenant.schema.json"
@@ -148,7 +150,11 @@ def _build_parser() -> argparse.ArgumentParser:
         ),
     )
     render_command.add_argument(
-        "--stack", required=True, metavar="CELL", help="cell (stack) to render, such as dev-1"
+        "--stack",
+        required=True,
+        action="append",
+        metavar="CELL",
+        help="cell (stack) to render, such as dev-1; repeat for several",
     )
     render_command.add_argument(
         "--out",
@@ -180,6 +186,50 @@ def _build_parser() -> argparse.ArgumentParser:
         help=f"folder that receives <cell>/ (default: <root>/{DEFAULT_OUT})",
     )
     scan_command.set_defaults(handler=_scan)
+
+    diff_command = commands.add_parser(
+        "diff",
+        parents=[common],
+        help="show what a change does to each tenant, rendering both sides",
+        description=(
+            "Render every cell that the change from --base to the working tree touches, "
+            "on both sides (the base from a temporary git worktree, with its own code), and "
+            "list per cell and tenant the resources added, removed, changed or replaced. "
+            "Exit status 2 when the change removes or replaces a key, HSM, log group, Vault "
+            "mount or namespace of a tenant that is not decommissioned on the base side."
+        ),
+    )
+    diff_command.add_argument(
+        "--base", required=True, metavar="REF", help="git commit, branch or tag to compare with"
+    )
+    diff_command.add_argument(
+        "--stack",
+        action="append",
+        default=[],
+        metavar="CELL",
+        help="compare only this cell, if the change touches it; repeat for several",
+    )
+    diff_command.add_argument(
+        "--format",
+        choices=("markdown", "json"),
+        default="markdown",
+        help="markdown for a pull-request comment (default), or json",
+    )
+    diff_command.set_defaults(handler=_diff)
+
+    matrix = commands.add_parser(
+        "matrix",
+        parents=[common],
+        help="print the JSON list of cells that a change touches",
+        description=(
+            "Print the JSON list of cells whose render the change from --base to the "
+            "working tree can alter: every cell when shared program code changed."
+        ),
+    )
+    matrix.add_argument(
+        "--base", required=True, metavar="REF", help="git commit, branch or tag to compare with"
+    )
+    matrix.set_defaults(handler=_matrix)
 
     schema = commands.add_parser(
         "schema",
@@ -281,18 +331,19 @@ def _new(args: argparse.Namespace) -> int:
 
 def _render(args: argparse.Namespace) -> int:
     root: Path = args.root
-    try:
-        result = render.render(root, args.stack)
-    except render.UnknownCell:
-        known = ", ".join(catalog.load(root).cells)
-        print(f"--stack {args.stack}: no such cell (one of: {known})", file=sys.stderr)
+    known = catalog.load(root).cells
+    unknown = [cell for cell in args.stack if cell not in known]
+    if unknown:
+        print(f"--stack {unknown[0]}: no such cell (one of: {', '.join(known)})", file=sys.stderr)
         return EXIT_USAGE
     out: Path = args.out if args.out is not None else root / DEFAULT_OUT
-    folder = render.write(result, out)
-    for line in render.summary(result):
-        print(line)
-    count = sum(1 for resource in result.resources if resource.custom)
-    print(f"rendered cell {args.stack}: {count} resources in {folder}")
+    for cell in dict.fromkeys(args.stack):
+        result = render.render(root, cell)
+        folder = render.write(result, out)
+        for line in render.summary(result):
+            print(line)
+        count = sum(1 for resource in result.resources if resource.custom)
+        print(f"rendered cell {cell}: {count} resources in {folder}")
     return EXIT_OK
 
 
@@ -311,6 +362,27 @@ def _scan(args: argparse.Namespace) -> int:
     for line in scan.format_report(report):
         print(line)
     return EXIT_OK if report.ok else EXIT_INVALID
+
+
+def _diff(args: argparse.Namespace) -> int:
+    try:
+        report = diff.diff(args.root, args.base, only=args.stack)
+    except diff.DiffError as error:
+        print(f"diff against {args.base} failed: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    text = diff.markdown(report) if args.format == "markdown" else diff.as_json(report)
+    sys.stdout.write(text)
+    return EXIT_DESTRUCTIVE if report.rejected else EXIT_OK
+
+
+def _matrix(args: argparse.Namespace) -> int:
+    try:
+        cells = diff.touched_cells(args.root, args.base)
+    except diff.DiffError as error:
+        print(f"matrix against {args.base} failed: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    print(json.dumps(cells))
+    return EXIT_OK
 
 
 def render_tenant_file(

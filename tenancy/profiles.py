@@ -125,6 +125,15 @@ class TenantPlan:
         return self.spec.network.cidr
 
     @property
+    def protected(self) -> bool:
+        """True while stateful resources (keys, log groups, HSMs) must survive a change.
+
+        Only a decommissioned tenant lifts the protection, so that a later, reviewed
+        change can delete them.
+        """
+        return self.spec.state is not State.DECOMMISSIONED
+
+    @property
     def running(self) -> bool:
         """True when FastMCP should serve traffic."""
         return self.spec.state is State.ACTIVE

@@ -77,6 +77,8 @@ class Render:
 
     cell: CellConfig
     resources: tuple[Resource, ...]
+    # Tenant id -> lifecycle state, which `tenantctl diff` needs to judge removals.
+    states: dict[str, str] = field(default_factory=dict)
 
     def of_tenant(self, tenant_id: str) -> list[Resource]:
         return [resource for resource in self.resources if resource.tenant == tenant_id]
@@ -276,7 +278,8 @@ def render(root: Path, cell_name: str, entry_point: Path | None = None) -> Rende
     if monitor.duplicates:
         raise DuplicateUrn(", ".join(sorted(monitor.duplicates)))
 
-    return Render(cell=cell, resources=_collect(monitor, mocks))
+    states = {plan.id: plan.spec.state.value for plan in loaded.in_cell(cell_name)}
+    return Render(cell=cell, resources=_collect(monitor, mocks), states=states)
 
 
 def _collect(monitor: _RecordingMonitor, mocks: _Mocks) -> tuple[Resource, ...]:
@@ -348,6 +351,7 @@ def write(result: Render, out: Path) -> Path:
 def _write_files(result: Render, folder: Path) -> None:
     document = {
         "cell": result.cell.name,
+        "tenants": {tenant: {"state": state} for tenant, state in sorted(result.states.items())},
         "resources": [resource.as_json() for resource in result.resources],
     }
     (folder / "resources.json").write_text(

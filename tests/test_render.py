@@ -181,3 +181,23 @@ def test_decommissioned_tenant_keeps_keys_and_logs(root: Path) -> None:
     assert "kubernetes:core/v1:ServiceAccount" not in types
     assert "aws:kms/key:Key" in types
     assert "aws:cloudwatch/logGroup:LogGroup" in types
+
+
+def test_decommissioned_tenant_empties_namespace(root: Path) -> None:
+    _set_state(root, "globex", "decommissioned")
+
+    result = render.render(root, "dev-1")
+
+    assert _kinds(result, "globex") - {"None"} == {"Namespace"}
+
+
+def test_decommissioned_tenant_lifts_protection(root: Path) -> None:
+    _set_state(root, "globex", "decommissioned")
+
+    result = render.render(root, "dev-1")
+
+    assert [r.urn for r in result.of_tenant("globex") if r.protect] == []
+    assert {r.type for r in result.of_tenant("acme") if r.protect} == {
+        "aws:kms/key:Key",
+        "aws:cloudwatch/logGroup:LogGroup",
+    }
