@@ -39,7 +39,8 @@ from pulumi_kubernetes.core.v1 import (
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 
 from components.namespace import FASTMCP_PORT
-from tenancy import naming
+from components.vault import VAULT_AUDIENCE
+from tenancy import naming, vaultpolicy
 from tenancy.profiles import CONTAINER_DEFAULTS, TenantPlan
 from tenancy.spec import CellConfig
 
@@ -51,6 +52,9 @@ TARGET_CPU_UTILIZATION = 70
 AWS_TOKEN_DIR = "/var/run/secrets/eks.amazonaws.com/serviceaccount"  # noqa: S105 - a path
 AWS_TOKEN_SECONDS = 86400
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+VAULT_TOKEN_DIR = "/var/run/secrets/vault"  # noqa: S105 - a path
+# Kubernetes issues projected tokens for at least ten minutes.
+VAULT_TOKEN_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,9 @@ class FastMcpServiceArgs:
     labels: dict[str, str]
     role_arn: pulumi.Input[str]
     key_arn: pulumi.Input[str]
+    vault_role: str
+    vault_auth_path: str
+    vault_namespace: str | None = None
 
 
 class FastMcpService(pulumi.ComponentResource):
@@ -134,7 +141,15 @@ class FastMcpService(pulumi.ComponentResource):
             "AWS_WEB_IDENTITY_TOKEN_FILE": f"{AWS_TOKEN_DIR}/token",
             "AWS_STS_REGIONAL_ENDPOINTS": "regional",
             "VAULT_ADDR": cell.vault.address,
+            "VAULT_AUTH_PATH": f"auth/{self._args.vault_auth_path}",
+            "VAULT_ROLE": self._args.vault_role,
+            "VAULT_K8S_TOKEN_FILE": f"{VAULT_TOKEN_DIR}/token",
+            "VAULT_KV_MOUNT": naming.vault_mount(plan.id, "kv"),
+            "VAULT_TRANSIT_MOUNT": naming.vault_mount(plan.id, "transit"),
+            "VAULT_TRANSIT_KEY": vaultpolicy.TRANSIT_KEY,
         }
+        if self._args.vault_namespace is not None:
+            values["VAULT_NAMESPACE"] = self._args.vault_namespace
         return [EnvVarArgs(name=key, value=value) for key, value in values.items()]
 
     def _container(self) -> ContainerArgs:
@@ -172,6 +187,7 @@ class FastMcpService(pulumi.ComponentResource):
             volume_mounts=[
                 VolumeMountArgs(name="tmp", mount_path="/tmp"),  # noqa: S108 - an emptyDir
                 VolumeMountArgs(name="aws-token", mount_path=AWS_TOKEN_DIR, read_only=True),
+                VolumeMountArgs(name="vault-token", mount_path=VAULT_TOKEN_DIR, read_only=True),
             ],
         )
 
@@ -202,6 +218,20 @@ class FastMcpService(pulumi.ComponentResource):
                                 service_account_token=ServiceAccountTokenProjectionArgs(
                                     audience="sts.amazonaws.com",
                                     expiration_seconds=AWS_TOKEN_SECONDS,
+                                    path="token",
+                                )
+                            )
+                        ]
+                    ),
+                ),
+                VolumeArgs(
+                    name="vault-token",
+                    projected=ProjectedVolumeSourceArgs(
+                        sources=[
+                            VolumeProjectionArgs(
+                                service_account_token=ServiceAccountTokenProjectionArgs(
+                                    audience=VAULT_AUDIENCE,
+                                    expiration_seconds=VAULT_TOKEN_SECONDS,
                                     path="token",
                                 )
                             )

@@ -17,6 +17,7 @@ from components.keys import TenantKeys, TenantKeysArgs
 from components.labels import k8s_labels
 from components.namespace import TenantNamespace, TenantNamespaceArgs
 from components.network import TenantNetwork, TenantNetworkArgs
+from components.vault import TenantVault, TenantVaultArgs
 from tenancy import naming
 from tenancy.profiles import TenantPlan
 from tenancy.spec import CellConfig, State
@@ -37,6 +38,7 @@ class Tenant(pulumi.ComponentResource):
     keys: TenantKeys
     network: TenantNetwork
     namespace: TenantNamespace
+    vault: TenantVault
     fastmcp: FastMcpService | None
 
     def __init__(
@@ -57,6 +59,7 @@ class Tenant(pulumi.ComponentResource):
         self.namespace = TenantNamespace(
             f"{name}-namespace", TenantNamespaceArgs(plan, cell, labels), child
         )
+        self.vault = TenantVault(f"{name}-vault", TenantVaultArgs(plan, cell), child)
         self.fastmcp = None
         if plan.spec.state is not State.DECOMMISSIONED:
             self.fastmcp = FastMcpService(
@@ -68,6 +71,9 @@ class Tenant(pulumi.ComponentResource):
                     labels=labels,
                     role_arn=self.identity.role.arn,
                     key_arn=self.keys.key.arn,
+                    vault_role=self.vault.role_name,
+                    vault_auth_path=self.vault.auth_path,
+                    vault_namespace=self.vault.namespace,
                 ),
                 pulumi.ResourceOptions(parent=self, depends_on=[self.namespace.namespace]),
             )

@@ -4,7 +4,7 @@ The base side renders from a temporary git worktree with the base's own code, an
 head side from the working tree, so a change to a component shows its effect on every
 tenant it touches. Only the cells a change touches are rendered.
 
-A change is destructive when it removes or replaces a resource that holds data or
+A change is destructive when it removes or replaces a resource that keeps data or
 identity (a key, an HSM, a log group, a Vault mount, a namespace). The tenant lifecycle
 allows that only for a tenant that is already `decommissioned` on the base side.
 """
@@ -39,6 +39,7 @@ STATEFUL_TYPES = frozenset(
         "aws:cloudhsmv2/hsm:Hsm",
         "aws:cloudwatch/logGroup:LogGroup",
         "vault:index/mount:Mount",
+        "vault:transit/secretBackendKey:SecretBackendKey",
         "kubernetes:core/v1:Namespace",
     }
 )
@@ -52,13 +53,14 @@ REPLACING_INPUTS: dict[str, tuple[str, ...]] = {
     "aws:cloudhsmv2/hsm:Hsm": ("clusterId", "availabilityZone", "subnetId", "ipAddress"),
     "aws:cloudwatch/logGroup:LogGroup": ("name", "namePrefix"),
     "vault:index/mount:Mount": ("path", "type", "local", "sealWrap"),
+    "vault:transit/secretBackendKey:SecretBackendKey": ("backend", "name", "type"),
     "kubernetes:core/v1:Namespace": ("metadata.name",),
 }
 DECOMMISSIONED = "decommissioned"
 
 
 class DiffError(Exception):
-    """Raised when a side cannot be rendered or git cannot answer."""
+    """Raised when a side cannot be rendered or a git command fails."""
 
 
 @dataclass(frozen=True)

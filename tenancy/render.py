@@ -37,6 +37,7 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 SECRET_MASK = "[secret]"  # noqa: S105 - the mask, not a secret
 DEFAULT_OUT = Path("build") / "render"
 AWS_PLAN = "aws-plan.json"
+VAULT_POLICY_TYPE = "vault:index/policy:Policy"
 
 
 @dataclass(frozen=True)
@@ -362,6 +363,10 @@ def _write_files(result: Render, folder: Path) -> None:
         encoding="utf-8",
     )
     for resource in result.resources:
+        if resource.type == VAULT_POLICY_TYPE and resource.tenant:
+            path = folder / "vault" / resource.tenant / f"{resource.inputs['name']}.hcl"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(str(resource.inputs["policy"]), encoding="utf-8")
         if not (resource.custom and resource.type.startswith("kubernetes:") and resource.tenant):
             continue
         manifest = resource.inputs
@@ -383,7 +388,7 @@ def summary(result: Render) -> list[str]:
         protected = sum(1 for r in resources if r.protect)
         lines.append(
             f"{tenant_id}: {len(resources)} resources ({counts['aws']} AWS, "
-            f"{counts['kubernetes']} Kubernetes, {protected} protected), "
+            f"{counts['kubernetes']} Kubernetes, {counts['vault']} Vault, {protected} protected), "
             f"VPC {vpc.inputs['cidrBlock']} in {subnets} zones, namespace tenant-{tenant_id}"
         )
     return lines

@@ -733,6 +733,29 @@ class VaultConfig(_Model):
     kubernetes_auth_path: Annotated[
         StrictStr, AfterValidator(lambda v: _check_dns_label(v, min_length=1, max_length=63))
     ] = Field(default="kubernetes", description="Mount path of Vault's Kubernetes auth method.")
+    namespaces: StrictBool = Field(
+        default=False,
+        description=(
+            "Vault Enterprise only: give every tenant a namespace `tenant-<id>` with its "
+            "own Kubernetes auth method."
+        ),
+    )
+    kubernetes_host: Annotated[StrictStr, AfterValidator(_check_https_url)] | None = Field(
+        default=None,
+        description=(
+            "API server URL that each tenant namespace's Kubernetes auth method calls; "
+            "required with namespaces."
+        ),
+    )
+
+
+def _vault_namespaces_need_host(config: VaultConfig) -> VaultConfig:
+    if config.namespaces and config.kubernetes_host is None:
+        raise ValueError(
+            "namespaces: true needs kubernetesHost (the URL of the cluster's API server, "
+            "which each tenant namespace's Kubernetes auth method calls)"
+        )
+    return config
 
 
 class FastMcpConfig(_Model):
@@ -777,7 +800,9 @@ class CellConfig(_Model):
         description="IAM role that administers tenant KMS keys."
     )
     cluster: ClusterConfig = Field(description="The cell's EKS cluster.")
-    vault: VaultConfig = Field(description="The cell's Vault server.")
+    vault: Annotated[VaultConfig, AfterValidator(_vault_namespaces_need_host)] = Field(
+        description="The cell's Vault server."
+    )
     fastmcp: FastMcpConfig = Field(description="FastMCP settings shared by the cell.")
 
     @property

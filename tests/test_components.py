@@ -575,6 +575,7 @@ def test_every_resource_parented_to_tenant(dev_cell: Render, tenant_id: str) -> 
         "fastmcp-tenancy:tenant:TenantNetwork",
         "fastmcp-tenancy:tenant:TenantNamespace",
         "fastmcp-tenancy:tenant:FastMcpService",
+        "fastmcp-tenancy:tenant:TenantVault",
     }
     for resource in resources:
         if resource.type == "fastmcp-tenancy:tenant:Tenant":
@@ -586,4 +587,9 @@ def test_every_resource_parented_to_tenant(dev_cell: Render, tenant_id: str) -> 
 def test_only_stateful_resources_protected(dev_cell: Render) -> None:
     protected = sorted({r.type for r in dev_cell.resources if r.protect})
 
-    assert protected == ["aws:cloudwatch/logGroup:LogGroup", "aws:kms/key:Key"]
+    assert protected == [
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:kms/key:Key",
+        "vault:index/mount:Mount",
+        "vault:transit/secretBackendKey:SecretBackendKey",
+    ]

@@ -186,7 +186,12 @@ def test_decommission_lifts_protection(repo: Path) -> None:
     report = diff.diff(repo, "main")
 
     protect_changes = {c.type for c in report.changes if "(protect)" in c.paths}
-    assert protect_changes == {"aws:kms/key:Key", "aws:cloudwatch/logGroup:LogGroup"}
+    assert protect_changes == {
+        "aws:kms/key:Key",
+        "aws:cloudwatch/logGroup:LogGroup",
+        "vault:index/mount:Mount",
+        "vault:transit/secretBackendKey:SecretBackendKey",
+    }
 
 
 def test_component_change_lists_every_tenant(repo: Path) -> None:

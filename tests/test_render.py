@@ -68,8 +68,8 @@ def test_cli_render_prints_summary(tmp_path: Path, capsys: pytest.CaptureFixture
     lines = capsys.readouterr().out.splitlines()
     assert status == 0
     assert [line.split(":")[0] for line in lines[:3]] == ["acme", "acme-corp", "globex"]
-    assert lines[0].startswith("acme: 38 resources (20 AWS, 18 Kubernetes, 2 protected)")
-    assert lines[-1] == f"rendered cell dev-1: 114 resources in {tmp_path / 'dev-1'}"
+    assert lines[0].startswith("acme: 44 resources (20 AWS, 18 Kubernetes, 6 Vault, 5 protected)")
+    assert lines[-1] == f"rendered cell dev-1: 132 resources in {tmp_path / 'dev-1'}"
 
 
 def test_cli_render_bad_tenant_writes_nothing(
@@ -200,4 +200,6 @@ def test_decommissioned_tenant_lifts_protection(root: Path) -> None:
     assert {r.type for r in result.of_tenant("acme") if r.protect} == {
         "aws:kms/key:Key",
         "aws:cloudwatch/logGroup:LogGroup",
+        "vault:index/mount:Mount",
+        "vault:transit/secretBackendKey:SecretBackendKey",
     }
