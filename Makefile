@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed
 CHECKOV_VENV := .checkov-venv
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 STACK ?= dev-1
+# The regulated tier's cell is scanned too, so its HSM resources meet the policies.
+REGULATED_STACK ?= prod-2
 
 .DEFAULT_GOAL := plan
 .PHONY: plan test setup check lint typecheck unit bench schema lock checkov clean
@@ -39,6 +41,7 @@ check: $(STAMP)
 plan: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/tenantctl check
 	$(BIN)/tenantctl scan --stack $(STACK)
+	$(BIN)/tenantctl scan --stack $(REGULATED_STACK)
 
 ## test: lint, format check, type check and the whole test suite
 test: lint typecheck unit

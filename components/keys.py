@@ -37,7 +37,7 @@ class TenantKeys(pulumi.ComponentResource):
 
     key: aws.kms.Key
     alias: aws.kms.Alias
-    workload_grant: aws.iam.RolePolicy
+    workload_grant: aws.iam.RolePolicy | None
 
     def __init__(
         self, name: str, args: TenantKeysArgs, opts: pulumi.ResourceOptions | None = None
@@ -45,14 +45,20 @@ class TenantKeys(pulumi.ComponentResource):
         super().__init__("fastmcp-tenancy:tenant:TenantKeys", name, None, opts)
         self.key = self._create_key(name, args)
         self.alias = self._create_alias(name, args)
-        self.workload_grant = self._create_workload_grant(name, args)
+        # A regulated tenant's HSM-backed key serves the workload instead (TenantHsm).
+        self.workload_grant = None
+        if not args.plan.hsm_key_ready:
+            self.workload_grant = create_workload_grant(
+                f"{name}-workload-grant", args.plan.id, args.workload_role, self.key, self
+            )
         self.register_outputs({"key_arn": self.key.arn, "alias": self.alias.name})
 
     def _create_key(self, name: str, args: TenantKeysArgs) -> aws.kms.Key:
         tenant_id = args.plan.id
         # The role ARN is an Output, so the key waits for the role: KMS rejects a key
         # policy whose principal does not exist yet.
-        policy = policies.key_policy(tenant_id, args.cell, args.workload_role.arn)
+        workload = None if args.plan.hsm_key_ready else args.workload_role.arn
+        policy = policies.key_policy(tenant_id, args.cell, workload)
         return aws.kms.Key(
             f"{name}-key",
             aws.kms.KeyArgs(
@@ -74,14 +80,22 @@ class TenantKeys(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _create_workload_grant(self, name: str, args: TenantKeysArgs) -> aws.iam.RolePolicy:
-        permissions = policies.workload_key_permissions(args.plan.id, self.key.arn)
-        return aws.iam.RolePolicy(
-            f"{name}-workload-grant",
-            aws.iam.RolePolicyArgs(
-                name="use-tenant-key",
-                role=args.workload_role.name,
-                policy=pulumi.Output.json_dumps(permissions),
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+
+def create_workload_grant(
+    name: str,
+    tenant_id: str,
+    role: aws.iam.Role,
+    key: aws.kms.Key,
+    parent: pulumi.Resource,
+) -> aws.iam.RolePolicy:
+    """Attach the workload role's only permission: use of `key` under the tenant's context."""
+    permissions = policies.workload_key_permissions(tenant_id, key.arn)
+    return aws.iam.RolePolicy(
+        name,
+        aws.iam.RolePolicyArgs(
+            name="use-tenant-key",
+            role=role.name,
+            policy=pulumi.Output.json_dumps(permissions),
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.fastmcp import FastMcpService, FastMcpServiceArgs
+from components.hsm import TenantHsm, TenantHsmArgs
 from components.identity import TenantIdentity, TenantIdentityArgs
 from components.keys import TenantKeys, TenantKeysArgs
 from components.labels import k8s_labels
@@ -20,15 +21,24 @@ from components.network import TenantNetwork, TenantNetworkArgs
 from components.vault import TenantVault, TenantVaultArgs
 from tenancy import naming
 from tenancy.profiles import TenantPlan
-from tenancy.spec import CellConfig, State
+from tenancy.spec import CellConfig, KeyBackend, State
+
+
+@dataclass(frozen=True)
+class HsmSecrets:
+    """Secrets a regulated tenant's key store needs, read from the stack config."""
+
+    trust_anchor_certificate: pulumi.Input[str]
+    key_store_password: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
 class TenantArgs:
-    """Inputs of Tenant: the resolved tenant file and the settings of its cell."""
+    """Inputs of Tenant: the resolved tenant file, its cell's settings, its HSM secrets."""
 
     plan: TenantPlan
     cell: CellConfig
+    hsm_secrets: HsmSecrets | None = None
 
 
 class Tenant(pulumi.ComponentResource):
@@ -37,6 +47,7 @@ class Tenant(pulumi.ComponentResource):
     identity: TenantIdentity
     keys: TenantKeys
     network: TenantNetwork
+    hsm: TenantHsm | None
     namespace: TenantNamespace
     vault: TenantVault
     fastmcp: FastMcpService | None
@@ -56,6 +67,24 @@ class Tenant(pulumi.ComponentResource):
         self.network = TenantNetwork(
             f"{name}-network", TenantNetworkArgs(plan, cell, key_arn=self.keys.key.arn), child
         )
+        self.hsm = None
+        if plan.key_backend is KeyBackend.CLOUDHSM:
+            secrets = args.hsm_secrets
+            self.hsm = TenantHsm(
+                f"{name}-hsm",
+                TenantHsmArgs(
+                    plan=plan,
+                    cell=cell,
+                    subnets=self.network.subnets,
+                    workload_role=self.identity.role,
+                    trust_anchor_certificate=secrets.trust_anchor_certificate if secrets else None,
+                    key_store_password=secrets.key_store_password if secrets else None,
+                ),
+                child,
+            )
+        # The key the workload uses: the HSM-backed one once it exists.
+        data_key = self.hsm.data_key if self.hsm and self.hsm.data_key else self.keys.key
+
         self.namespace = TenantNamespace(
             f"{name}-namespace", TenantNamespaceArgs(plan, cell, labels), child
         )
@@ -70,7 +99,7 @@ class Tenant(pulumi.ComponentResource):
                     namespace=self.namespace.name,
                     labels=labels,
                     role_arn=self.identity.role.arn,
-                    key_arn=self.keys.key.arn,
+                    key_arn=data_key.arn,
                     vault_role=self.vault.role_name,
                     vault_auth_path=self.vault.auth_path,
                     vault_namespace=self.vault.namespace,
@@ -81,7 +110,7 @@ class Tenant(pulumi.ComponentResource):
         self.outputs = {
             "vpcId": self.network.vpc.id,
             "subnetIds": [subnet.id for subnet in self.network.subnets],
-            "keyArn": self.keys.key.arn,
+            "keyArn": data_key.arn,
             "namespace": self.namespace.name,
             "serviceDns": naming.service_dns(plan.id),
         }

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tenancy import addressing, profiles
+from tenancy import addressing, naming, profiles
 from tenancy.problems import WHOLE_FILE, InvalidInput, Problem, translate
 from tenancy.profiles import TenantPlan
 from tenancy.spec import CellConfig, KeyBackend, TenantSpec, Tier, is_tenant_id
@@ -32,6 +32,9 @@ STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt"
 _STACK_FILE = re.compile(r"^Pulumi\.(?P<cell>[^.]+)\.yaml$")
 _TENANT_FILE = re.compile(r"^[^.]+\.yaml$")
 _CONFIG_KEY = re.compile(r"[^:]+:[^:]+")
+# The per-tenant secrets of a regulated tenant's key store: hsm-<id>-trust-anchor and
+# hsm-<id>-password.
+_HSM_SECRET = re.compile(r"hsm-[a-z0-9-]+-(trust-anchor|password)")
 # Notes beside the inputs, which the checks skip.
 NOTE_SUFFIXES = (".md", ".txt")
 
@@ -67,7 +70,7 @@ def load(root: Path) -> Catalog:
     cells, problems = load_cells(root)
     entries, tenant_problems = _load_tenant_files(root)
     problems += tenant_problems
-    plans, set_problems = check_tenants(entries, cells.valid, cells.broken)
+    plans, set_problems = check_tenants(entries, cells.valid, cells.broken, cells.secrets)
     problems += set_problems
     if problems:
         raise InvalidInput(sorted_problems(problems))
@@ -94,6 +97,8 @@ class Cells:
 
     valid: dict[str, CellConfig] = field(default_factory=dict)
     broken: set[str] = field(default_factory=set)
+    # Cell -> names of the HSM secrets its stack config holds (values stay encrypted).
+    secrets: dict[str, set[str]] = field(default_factory=dict)
 
 
 def load_cells(root: Path) -> tuple[Cells, list[Problem]]:
@@ -115,7 +120,7 @@ def load_cells(root: Path) -> tuple[Cells, list[Problem]]:
         display = f"{STACKS_DIR}/{path.name}"
         match = _STACK_FILE.match(path.name)
         cell = match.group("cell") if match else path.name
-        config, found = _read_cell(path, display, cell)
+        config, found = _read_cell(path, display, cell, cells.secrets.setdefault(cell, set()))
         problems += found
         if config is None:
             cells.broken.add(cell)
@@ -163,7 +168,9 @@ def _input_files(
     return paths, problems
 
 
-def _read_cell(path: Path, display: str, cell: str) -> tuple[CellConfig | None, list[Problem]]:
+def _read_cell(
+    path: Path, display: str, cell: str, secrets: set[str]
+) -> tuple[CellConfig | None, list[Problem]]:
     try:
         document = read_file(path)
     except YamlProblem as problem:
@@ -181,7 +188,7 @@ def _read_cell(path: Path, display: str, cell: str) -> tuple[CellConfig | None, 
     if not isinstance(config, dict):
         return None, [Problem(display, "config", "missing or not a mapping (the stack's config)")]
 
-    values, problems = _project_values(config, display)
+    values, problems = _project_values(config, display, secrets)
     if problems:
         return None, problems
     # The cell name comes from the file name and the region from `aws:region` only, so no
@@ -208,8 +215,13 @@ def _read_cell(path: Path, display: str, cell: str) -> tuple[CellConfig | None, 
     return (None if problems else model), problems
 
 
-def _project_values(config: dict[str, Any], display: str) -> tuple[dict[str, Any], list[Problem]]:
-    """Return this project's keys of a stack config without their namespace."""
+def _project_values(
+    config: dict[str, Any], display: str, secrets: set[str]
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Return this project's settings of a stack config without their namespace.
+
+    The names of the HSM secrets the config holds are added to `secrets`.
+    """
     values: dict[str, Any] = {}
     problems: list[Problem] = []
     for key, value in config.items():
@@ -226,7 +238,19 @@ def _project_values(config: dict[str, Any], display: str) -> tuple[dict[str, Any
         namespace, _, name = str(key).partition(":")
         if namespace != PROJECT:
             continue
-        if name in ("name", "region"):
+        if _HSM_SECRET.fullmatch(name):
+            if not (isinstance(value, dict) and set(value) == {"secure"}):
+                problems.append(
+                    Problem(
+                        display,
+                        field,
+                        "must be a secret (set it with: pulumi config set --secret "
+                        f"{PROJECT}:{name} -s <cell>)",
+                    )
+                )
+            else:
+                secrets.add(name)
+        elif name in ("name", "region"):
             problems.append(
                 Problem(
                     display,
@@ -397,6 +421,7 @@ def check_tenants(
     entries: Sequence[TenantFile],
     cells: Mapping[str, CellConfig],
     broken_cells: set[str] | frozenset[str] = frozenset(),
+    secrets: Mapping[str, set[str]] | None = None,
 ) -> tuple[list[TenantPlan], list[Problem]]:
     """Resolve each tenant and check the set; return the plans and every problem."""
     problems: list[Problem] = []
@@ -434,6 +459,7 @@ def check_tenants(
 
     for cell_name, members in sorted(by_cell.items()):
         problems += _check_cell_members(cells[cell_name], members)
+        problems += _check_hsm_secrets(cell_name, members, (secrets or {}).get(cell_name, set()))
     problems += _check_disjoint_cidrs(entries)
     problems += _check_unique_hostnames(entries)
     return plans, problems
@@ -534,6 +560,28 @@ def _check_cell_members(
                         entry.file,
                         rule.field,
                         f"{rule.applies_to} requires {rule.requirement}, but {actual} ({rule.fix})",
+                    )
+                )
+    return problems
+
+
+def _check_hsm_secrets(
+    cell: str, members: list[tuple[TenantFile, TenantPlan]], secrets: set[str]
+) -> list[Problem]:
+    """Require the key-store secrets of every tenant whose HSM cluster is initialized."""
+    problems = []
+    for entry, plan in members:
+        if not plan.hsm_key_ready:
+            continue
+        for kind in ("trust-anchor", "password"):
+            name = naming.hsm_secret(plan.id, kind)
+            if name not in secrets:
+                problems.append(
+                    Problem(
+                        entry.file,
+                        "keys.hsmInitialized",
+                        f"true, but stacks/Pulumi.{cell}.yaml has no secret {PROJECT}:{name} "
+                        f"(pulumi config set --secret {PROJECT}:{name} -s {cell})",
                     )
                 )
     return problems

@@ -264,6 +264,9 @@ def _check(args: argparse.Namespace) -> int:
     per_cell = Counter(plan.spec.cell for plan in loaded.tenants)
     cells = ", ".join(f"{cell}: {per_cell.get(cell, 0)}" for cell in loaded.cells)
     print(f"ok: {len(loaded.tenants)} tenants in {len(loaded.cells)} cells ({cells})")
+    for plan in loaded.tenants:
+        if plan.hsm_next_step:
+            print(f"next: {plan.hsm_next_step}")
     return EXIT_OK
 
 

@@ -79,6 +79,8 @@ def physical_names(tenant_id: str) -> tuple[PhysicalName, ...]:
             "EC2 security group name (fastmcp)", security_group(tenant_id, "fastmcp"), 255
         ),
         PhysicalName("EC2 security group name (hsm)", security_group(tenant_id, "hsm"), 255),
+        PhysicalName("KMS custom key store name", hsm_key_store(tenant_id), 256),
+        PhysicalName("KMS alias (HSM key)", hsm_key_alias(tenant_id), 256),
     )
 
 
@@ -92,3 +94,16 @@ def log_group_arn(partition: str, region: str, account_id: str, name: str) -> st
 
 def account_root_arn(partition: str, account_id: str) -> str:
     return f"arn:{partition}:iam::{account_id}:root"
+
+
+def hsm_key_store(tenant_id: str) -> str:
+    return f"tenant-{tenant_id}"
+
+
+def hsm_key_alias(tenant_id: str) -> str:
+    return f"alias/tenant/{tenant_id}/hsm"
+
+
+def hsm_secret(tenant_id: str, kind: str) -> str:
+    """Return the stack config key (without namespace) of a tenant's HSM secret."""
+    return f"hsm-{tenant_id}-{kind}"

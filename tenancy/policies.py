@@ -57,27 +57,39 @@ LOGS_KEY_ACTIONS = (
 )
 
 
-def key_policy(tenant_id: str, cell: CellConfig, workload_role_arn: Any) -> dict[str, Any]:
-    """Return the key policy of a tenant's KMS key."""
+def key_policy(
+    tenant_id: str,
+    cell: CellConfig,
+    workload_role_arn: Any,
+    *,
+    flow_logs: bool = True,
+) -> dict[str, Any]:
+    """Return the key policy of a tenant's KMS key.
+
+    `workload_role_arn` None leaves the workload out (a regulated tenant's standard key,
+    once its HSM-backed key serves the workload); `flow_logs` False leaves CloudWatch
+    Logs out (the HSM-backed key encrypts tenant data only).
+    """
     partition, account, region = cell.partition, cell.account_id, cell.region
     log_group = naming.log_group_arn(partition, region, account, naming.flow_log_group(tenant_id))
-    return {
-        "Version": POLICY_VERSION,
-        "Statement": [
-            {
-                "Sid": "AccountRootAdministers",
-                "Effect": "Allow",
-                "Principal": {"AWS": naming.account_root_arn(partition, account)},
-                "Action": list(KEY_ADMIN_ACTIONS),
-                "Resource": "*",
-            },
-            {
-                "Sid": "KeyAdminRoleAdministers",
-                "Effect": "Allow",
-                "Principal": {"AWS": cell.key_admin_role_arn},
-                "Action": list(KEY_ADMIN_ACTIONS),
-                "Resource": "*",
-            },
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "AccountRootAdministers",
+            "Effect": "Allow",
+            "Principal": {"AWS": naming.account_root_arn(partition, account)},
+            "Action": list(KEY_ADMIN_ACTIONS),
+            "Resource": "*",
+        },
+        {
+            "Sid": "KeyAdminRoleAdministers",
+            "Effect": "Allow",
+            "Principal": {"AWS": cell.key_admin_role_arn},
+            "Action": list(KEY_ADMIN_ACTIONS),
+            "Resource": "*",
+        },
+    ]
+    if flow_logs:
+        statements.append(
             {
                 "Sid": "FlowLogGroupEncrypts",
                 "Effect": "Allow",
@@ -85,7 +97,10 @@ def key_policy(tenant_id: str, cell: CellConfig, workload_role_arn: Any) -> dict
                 "Action": list(LOGS_KEY_ACTIONS),
                 "Resource": "*",
                 "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group}},
-            },
+            }
+        )
+    if workload_role_arn is not None:
+        statements.append(
             {
                 "Sid": "TenantWorkloadUses",
                 "Effect": "Allow",
@@ -93,9 +108,9 @@ def key_policy(tenant_id: str, cell: CellConfig, workload_role_arn: Any) -> dict
                 "Action": list(WORKLOAD_KEY_ACTIONS),
                 "Resource": "*",
                 "Condition": {"StringEquals": {ENCRYPTION_CONTEXT_KEY: tenant_id}},
-            },
-        ],
-    }
+            }
+        )
+    return {"Version": POLICY_VERSION, "Statement": statements}
 
 
 def workload_trust_policy(tenant_id: str, cell: CellConfig) -> dict[str, Any]:

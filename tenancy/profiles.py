@@ -125,6 +125,24 @@ class TenantPlan:
         return self.spec.network.cidr
 
     @property
+    def hsm_next_step(self) -> str | None:
+        """Return what an operator must do before the HSM-backed key exists, or None."""
+        if self.key_backend is not KeyBackend.CLOUDHSM or self.spec.keys.hsm_initialized:
+            return None
+        return (
+            f"tenant {self.id} waits for its CloudHSM cluster: after pulumi up creates it, "
+            "initialize and activate the cluster, then set the stack secrets "
+            f"fastmcp-tenancy:hsm-{self.id}-trust-anchor and "
+            f"fastmcp-tenancy:hsm-{self.id}-password and keys.hsmInitialized: true "
+            "(README: regulated tenants)"
+        )
+
+    @property
+    def hsm_key_ready(self) -> bool:
+        """True when the tenant's data key lives in its initialized CloudHSM cluster."""
+        return self.key_backend is KeyBackend.CLOUDHSM and self.spec.keys.hsm_initialized
+
+    @property
     def protected(self) -> bool:
         """True while stateful resources (keys, log groups, HSMs) must survive a change.
 

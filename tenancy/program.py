@@ -11,8 +11,8 @@ from typing import Any
 import pulumi
 from pydantic import ValidationError
 
-from components.tenant import Tenant, TenantArgs
-from tenancy import catalog
+from components.tenant import HsmSecrets, Tenant, TenantArgs
+from tenancy import catalog, naming
 from tenancy.catalog import PROJECT, REGION_KEY
 from tenancy.problems import InvalidInput, translate
 from tenancy.spec import CellConfig
@@ -48,9 +48,18 @@ def main(root: Path, stack: str) -> dict[str, Tenant]:
         lines = "\n".join(str(problem) for problem in invalid.problems)
         raise pulumi.RunError(f"invalid input, nothing was declared:\n{lines}") from None
 
+    config = pulumi.Config(PROJECT)
     tenants = {}
     for plan in loaded.in_cell(cell.name):
-        tenant = Tenant(plan.id, TenantArgs(plan=plan, cell=cell))
+        secrets = None
+        if plan.hsm_key_ready:
+            secrets = HsmSecrets(
+                trust_anchor_certificate=config.require_secret(
+                    naming.hsm_secret(plan.id, "trust-anchor")
+                ),
+                key_store_password=config.require_secret(naming.hsm_secret(plan.id, "password")),
+            )
+        tenant = Tenant(plan.id, TenantArgs(plan=plan, cell=cell, hsm_secrets=secrets))
         pulumi.export(plan.id, tenant.outputs)
         tenants[plan.id] = tenant
     return tenants

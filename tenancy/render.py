@@ -80,6 +80,8 @@ class Render:
     resources: tuple[Resource, ...]
     # Tenant id -> lifecycle state, which `tenantctl diff` needs to judge removals.
     states: dict[str, str] = field(default_factory=dict)
+    # Steps an operator must take before the program can declare everything.
+    notes: tuple[str, ...] = ()
 
     def of_tenant(self, tenant_id: str) -> list[Resource]:
         return [resource for resource in self.resources if resource.tenant == tenant_id]
@@ -162,6 +164,18 @@ class _Mocks(pulumi.runtime.Mocks):
         if typ == "aws:kms/key:Key":
             key_id = str(uuid.UUID(digest[:32]))
             return key_id, {"keyId": key_id, "arn": f"{prefix}:kms:{region}:{account}:key/{key_id}"}
+        if typ == "aws:cloudhsmv2/cluster:Cluster":
+            cluster_id = f"cluster-{digest[:11]}"
+            return cluster_id, {
+                "clusterId": cluster_id,
+                "securityGroupId": f"sg-{_digest(name, 'hsm')[:17]}",
+                "clusterState": "UNINITIALIZED",
+            }
+        if typ == "aws:cloudhsmv2/hsm:Hsm":
+            hsm_id = f"hsm-{digest[:11]}"
+            return hsm_id, {"hsmId": hsm_id}
+        if typ == "aws:kms/customKeyStore:CustomKeyStore":
+            return f"cks-{digest[:17]}", {}
         if typ == "aws:kms/alias:Alias":
             alias = str(inputs["name"])
             return alias, {"arn": f"{prefix}:kms:{region}:{account}:{alias}"}
@@ -279,8 +293,10 @@ def render(root: Path, cell_name: str, entry_point: Path | None = None) -> Rende
     if monitor.duplicates:
         raise DuplicateUrn(", ".join(sorted(monitor.duplicates)))
 
-    states = {plan.id: plan.spec.state.value for plan in loaded.in_cell(cell_name)}
-    return Render(cell=cell, resources=_collect(monitor, mocks), states=states)
+    plans = loaded.in_cell(cell_name)
+    states = {plan.id: plan.spec.state.value for plan in plans}
+    notes = tuple(plan.hsm_next_step for plan in plans if plan.hsm_next_step)
+    return Render(cell=cell, resources=_collect(monitor, mocks), states=states, notes=notes)
 
 
 def _collect(monitor: _RecordingMonitor, mocks: _Mocks) -> tuple[Resource, ...]:
@@ -391,4 +407,5 @@ def summary(result: Render) -> list[str]:
             f"{counts['kubernetes']} Kubernetes, {counts['vault']} Vault, {protected} protected), "
             f"VPC {vpc.inputs['cidrBlock']} in {subnets} zones, namespace tenant-{tenant_id}"
         )
+    lines += [f"next: {note}" for note in result.notes]
     return lines

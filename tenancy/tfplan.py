@@ -76,8 +76,9 @@ PLURAL_ARGUMENTS: dict[str, dict[str, str]] = {
 # Arguments that are maps in Terraform; every other object is a nested block, which
 # a plan writes as a list of one object.
 MAP_ARGUMENTS = frozenset({"tags", "tags_all"})
-# Outputs that other resources refer to.
-REFERABLE_OUTPUTS = (("id", "id"), ("arn", "arn"), ("keyId", "key_id"))
+# Outputs other resources refer to, most specific first: a key id or cluster id equals
+# the resource id, and Terraform configurations name the specific attribute.
+REFERABLE_OUTPUTS = (("keyId", "key_id"), ("clusterId", "cluster_id"), ("arn", "arn"), ("id", "id"))
 
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 

@@ -214,7 +214,21 @@ INGRESS_CASE = CheckCase(
     ),
 )
 
-CASES = (NAMESPACE_CASE, DEPLOYMENT_CASE, TAG_CASE, KEY_POLICY_CASE, INGRESS_CASE)
+ROTATION_CASE = CheckCase(
+    check_id="CKV_FMCP_6",
+    framework="terraform_plan",
+    fixture="kms_key_rotation_outside_key_store.json",
+    passed=frozenset(
+        {
+            "aws_kms_key.passed_rotating",
+            "aws_kms_key.passed_in_key_store",
+            "aws_kms_key.passed_in_existing_key_store",
+        }
+    ),
+    failed=frozenset({"aws_kms_key.failed_rotation_off", "aws_kms_key.failed_rotation_unset"}),
+)
+
+CASES = (NAMESPACE_CASE, DEPLOYMENT_CASE, TAG_CASE, KEY_POLICY_CASE, INGRESS_CASE, ROTATION_CASE)
 
 
 def case_id(case: CheckCase) -> str:
