@@ -57,9 +57,12 @@ unit: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP) $(CHECKOV_STAMP)
+	$(BIN)/python bench/cell_size.py
 	$(BIN)/python bench/check_files.py
-	$(BIN)/python bench/render_cell.py
+	$(BIN)/python bench/render_floor.py
+	$(BIN)/python bench/render_all.py
 	$(BIN)/python bench/scan_cell.py
+	$(BIN)/python bench/diff_one_tenant.py
 
 ## schema: regenerate schemas/tenant.schema.json from the model
 schema: $(STAMP)

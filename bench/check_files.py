@@ -1,6 +1,6 @@
 """Time `tenantctl check` over generated tenant files.
 
-Generates COUNT tenant files spread over cells of 40 tenants each, then times the
+Generates COUNT tenant files spread over cells of 16 tenants each, then times the
 check in this process and as a separate `tenantctl check` process. Prints one line per
 figure.
 
@@ -20,7 +20,7 @@ from generate import generate
 
 from tenancy import catalog
 
-TENANTS_PER_CELL = 40
+TENANTS_PER_CELL = 16
 
 
 def measure(count: int) -> None:

@@ -500,6 +500,19 @@ def _check_cell_members(
 ) -> list[Problem]:
     problems: list[Problem] = []
     members = sorted(members, key=lambda member: member[1].id)
+    estimate = profiles.STACK_OVERHEAD_RESOURCES + sum(
+        profiles.estimated_resources(plan) for _, plan in members
+    )
+    if estimate > profiles.MAX_CELL_RESOURCES:
+        problems.append(
+            Problem(
+                f"{STACKS_DIR}/Pulumi.{cell.name}.yaml",
+                WHOLE_FILE,
+                f"cell {cell.name} would hold up to {estimate} resources, more than "
+                f"{profiles.MAX_CELL_RESOURCES} (Pulumi stacks slow down sharply past about "
+                "a thousand resources: move tenants to another cell)",
+            )
+        )
     if len(members) > cell.max_tenants:
         problems.append(
             Problem(

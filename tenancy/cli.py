@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections import Counter
@@ -149,12 +150,20 @@ def _build_parser() -> argparse.ArgumentParser:
             "Writes nothing if any input file is invalid."
         ),
     )
-    render_command.add_argument(
+    which = render_command.add_mutually_exclusive_group(required=True)
+    which.add_argument(
         "--stack",
-        required=True,
         action="append",
         metavar="CELL",
         help="cell (stack) to render, such as dev-1; repeat for several",
+    )
+    which.add_argument("--all", action="store_true", help="render every cell")
+    render_command.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="cells rendered at the same time, each in its own process (default: CPU count)",
     )
     render_command.add_argument(
         "--out",
@@ -335,18 +344,17 @@ def _new(args: argparse.Namespace) -> int:
 def _render(args: argparse.Namespace) -> int:
     root: Path = args.root
     known = catalog.load(root).cells
-    unknown = [cell for cell in args.stack if cell not in known]
+    cells = list(known) if args.all else list(dict.fromkeys(args.stack))
+    unknown = [cell for cell in cells if cell not in known]
     if unknown:
         print(f"--stack {unknown[0]}: no such cell (one of: {', '.join(known)})", file=sys.stderr)
         return EXIT_USAGE
+    if args.jobs < 1:
+        print(f"--jobs {args.jobs}: must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
     out: Path = args.out if args.out is not None else root / DEFAULT_OUT
-    for cell in dict.fromkeys(args.stack):
-        result = render.render(root, cell)
-        folder = render.write(result, out)
-        for line in render.summary(result):
-            print(line)
-        count = sum(1 for resource in result.resources if resource.custom)
-        print(f"rendered cell {cell}: {count} resources in {folder}")
+    for line in render.render_cells(root, cells, out, args.jobs):
+        print(line)
     return EXIT_OK
 
 

@@ -11,7 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
-from tenancy.spec import CellConfig, Compliance, KeyBackend, State, TenantSpec, Tier
+from tenancy.spec import (
+    MAX_AVAILABILITY_ZONES,
+    CellConfig,
+    Compliance,
+    KeyBackend,
+    State,
+    TenantSpec,
+    Tier,
+)
 
 
 @dataclass(frozen=True)
@@ -330,6 +338,34 @@ COMPLIANCE_RULES: tuple[ComplianceRule, ...] = (
         violation=_shares_cell,
     ),
 )
+
+
+# Pulumi stacks slow down sharply past about a thousand resources, so a cell (one stack)
+# is sized to stay below that.
+MAX_CELL_RESOURCES = 1000
+# The stack itself and the default providers of AWS, Kubernetes and Vault.
+STACK_OVERHEAD_RESOURCES = 4
+# Resources of an active tenant besides its subnets, with both RBAC bindings: measured
+# by bench/cell_size.py, and a test keeps it equal to what the program declares.
+BASE_RESOURCES_PER_TENANT = 49
+
+
+def estimated_resources(plan: TenantPlan) -> int:
+    """Return how many resources a tenant adds to its stack, at most (active, all groups)."""
+    count = BASE_RESOURCES_PER_TENANT + plan.availability_zones
+    if plan.key_backend is KeyBackend.CLOUDHSM:
+        # The TenantHsm component, its cluster and one HSM per zone.
+        count += 2 + plan.availability_zones
+        if plan.spec.keys.hsm_initialized:
+            # Key store, data key and its alias; the workload grant moves, it is not added.
+            count += 3
+    return count
+
+
+def default_max_tenants() -> int:
+    """Return how many of the largest non-regulated tenants fit below MAX_CELL_RESOURCES."""
+    largest = BASE_RESOURCES_PER_TENANT + MAX_AVAILABILITY_ZONES
+    return (MAX_CELL_RESOURCES - STACK_OVERHEAD_RESOURCES) // largest
 
 
 def compliance_table_markdown() -> str:

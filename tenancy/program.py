@@ -39,11 +39,15 @@ def cell_from_config(stack: str) -> CellConfig:
         raise InvalidInput(problems) from None
 
 
-def main(root: Path, stack: str) -> dict[str, Tenant]:
-    """Declare every tenant of the cell `stack`; stop with all problems on invalid input."""
+def main(root: Path, stack: str, loaded: catalog.Catalog | None = None) -> dict[str, Tenant]:
+    """Declare every tenant of the cell `stack`; stop with all problems on invalid input.
+
+    `loaded` is a catalog of `root` that the caller has already checked.
+    """
     try:
         cell = cell_from_config(stack)
-        loaded = catalog.load(root)
+        if loaded is None:
+            loaded = catalog.load(root)
     except InvalidInput as invalid:
         lines = "\n".join(str(problem) for problem in invalid.problems)
         raise pulumi.RunError(f"invalid input, nothing was declared:\n{lines}") from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import runpy
 import shutil
@@ -17,6 +18,7 @@ import tempfile
 import threading
 import uuid
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -263,15 +265,22 @@ def stack_config(root: Path, cell: str) -> tuple[dict[str, str], list[str]]:
     return config, secret_keys
 
 
-def render(root: Path, cell_name: str, entry_point: Path | None = None) -> Render:
+def render(
+    root: Path,
+    cell_name: str,
+    entry_point: Path | None = None,
+    loaded: catalog.Catalog | None = None,
+) -> Render:
     """Run the program for `cell_name` under mocks and return what it declared.
 
     With `entry_point`, runs that file (the project's `__main__.py`) as Pulumi would;
     otherwise calls `tenancy.program.main` on `root`. Raises InvalidInput (from the
     catalog) before anything runs when an input file is invalid, and UnknownCell when no
-    stack config defines the cell.
+    stack config defines the cell. `loaded` skips reading the catalog again when the
+    caller renders several cells of one root.
     """
-    loaded = catalog.load(root)
+    if loaded is None:
+        loaded = catalog.load(root)
     if cell_name not in loaded.cells:
         raise UnknownCell(cell_name)
     cell = loaded.cells[cell_name]
@@ -286,7 +295,7 @@ def render(root: Path, cell_name: str, entry_point: Path | None = None) -> Rende
         mocks, project=PROJECT, stack=cell_name, preview=False, monitor=monitor
     )
     if entry_point is None:
-        program.main(root, cell_name)
+        program.main(root, cell_name, loaded)
     else:
         runpy.run_path(str(entry_point), run_name="__main__")
     _sync_await(wait_for_rpcs())
@@ -391,6 +400,31 @@ def _write_files(result: Render, folder: Path) -> None:
         path = folder / "k8s" / resource.tenant / f"{kind}-{name}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(manifest, sort_keys=True), encoding="utf-8")
+
+
+def render_and_write(
+    root: Path, cell: str, out: Path, loaded: catalog.Catalog | None = None
+) -> list[str]:
+    """Render one cell, write it, and return its summary lines (one worker's job)."""
+    result = render(root, cell, loaded=loaded)
+    folder = write(result, out)
+    count = sum(1 for resource in result.resources if resource.custom)
+    return [*summary(result), f"rendered cell {cell}: {count} resources in {folder}"]
+
+
+def render_cells(root: Path, cells: list[str], out: Path, jobs: int) -> list[str]:
+    """Render several cells, each in a process of its own, `jobs` at a time.
+
+    Processes, not threads: the Pulumi runtime keeps global state per program, and the
+    mocks spend their time in Python code that holds the interpreter lock.
+    """
+    loaded = catalog.load(root)
+    if jobs <= 1 or len(cells) <= 1:
+        return [line for cell in cells for line in render_and_write(root, cell, out, loaded)]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(cells)), mp_context=context) as pool:
+        futures = [pool.submit(render_and_write, root, cell, out, loaded) for cell in cells]
+        return [line for future in futures for line in future.result()]
 
 
 def summary(result: Render) -> list[str]:

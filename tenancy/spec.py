@@ -766,7 +766,9 @@ class FastMcpConfig(_Model):
     )
 
 
-DEFAULT_MAX_TENANTS_PER_CELL = 25
+# How many of the largest tenants keep a cell below 1,000 resources: equal to
+# tenancy.profiles.default_max_tenants(), which a test checks.
+DEFAULT_MAX_TENANTS_PER_CELL = 18
 
 
 class CellConfig(_Model):

@@ -53,7 +53,7 @@ def test_unknown_cell_rejected(root: Path) -> None:
 
 def test_cell_over_capacity_rejected(root: Path) -> None:
     stack = root / "stacks" / "Pulumi.dev-1.yaml"
-    stack.write_text(stack.read_text().replace("maxTenants: 25", "maxTenants: 3"))
+    stack.write_text(stack.read_text().replace("maxTenants: 18", "maxTenants: 3"))
     write(root, "tenants/probe.yaml", MINIMAL_TENANT)
 
     assert problems_of(root) == [

@@ -129,7 +129,7 @@ def test_stack_config_masks_secure_values(root: Path) -> None:
 
     assert config["fastmcp-tenancy:hsmPassword"] == SECRET_MASK
     assert secret_keys == ["fastmcp-tenancy:hsmPassword"]
-    assert config["fastmcp-tenancy:maxTenants"] == "25"
+    assert config["fastmcp-tenancy:maxTenants"] == "18"
     assert json.loads(config["fastmcp-tenancy:cluster"])["name"] == "fastmcp-dev-1"
 
 
@@ -203,3 +203,42 @@ def test_decommissioned_tenant_lifts_protection(root: Path) -> None:
         "vault:index/mount:Mount",
         "vault:transit/secretBackendKey:SecretBackendKey",
     }
+
+
+def test_render_all_writes_every_cell(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(
+        ["render", "--all", "--jobs", "2", "--root", str(PROJECT_ROOT), "--out", str(tmp_path)]
+    )
+
+    out = capsys.readouterr().out
+    assert status == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["dev-1", "prod-1", "prod-2"]
+    assert [line for line in out.splitlines() if line.startswith("rendered cell")] == [
+        f"rendered cell dev-1: 132 resources in {tmp_path / 'dev-1'}",
+        f"rendered cell prod-1: 45 resources in {tmp_path / 'prod-1'}",
+        f"rendered cell prod-2: 49 resources in {tmp_path / 'prod-2'}",
+    ]
+
+
+def test_render_all_parallel_matches_serial(tmp_path: Path) -> None:
+    serial = render.render_cells(PROJECT_ROOT, ["dev-1", "prod-1"], tmp_path / "serial", jobs=1)
+    parallel = render.render_cells(PROJECT_ROOT, ["dev-1", "prod-1"], tmp_path / "parallel", jobs=2)
+
+    assert [line.split(" in ")[0] for line in serial] == [
+        line.split(" in ")[0] for line in parallel
+    ]
+    assert tree(tmp_path / "serial") == tree(tmp_path / "parallel")
+
+
+def test_render_jobs_zero_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["render", "--all", "--jobs", "0", "--root", str(PROJECT_ROOT)])
+
+    assert status == 2
+    assert capsys.readouterr().err == "--jobs 0: must be at least 1\n"
+
+
+def test_render_needs_stack_or_all() -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["render", "--root", str(PROJECT_ROOT)])
+
+    assert raised.value.code == 2
