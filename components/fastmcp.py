@@ -48,7 +48,7 @@ from tenancy.spec import CellConfig
 RUN_AS_USER = 10001
 HEALTH_PATH = "/health"
 TARGET_CPU_UTILIZATION = 70
-# Where the AWS SDKs look for the web-identity token of IRSA.
+# Folder of the web-identity token that the AWS SDKs read for IRSA.
 AWS_TOKEN_DIR = "/var/run/secrets/eks.amazonaws.com/serviceaccount"  # noqa: S105 - a path
 AWS_TOKEN_SECONDS = 86400
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"

@@ -97,7 +97,7 @@ class Cells:
 
     valid: dict[str, CellConfig] = field(default_factory=dict)
     broken: set[str] = field(default_factory=set)
-    # Cell -> names of the HSM secrets its stack config holds (values stay encrypted).
+    # Cell -> names of the HSM secrets in its stack config (the values stay encrypted).
     secrets: dict[str, set[str]] = field(default_factory=dict)
 
 
@@ -220,7 +220,7 @@ def _project_values(
 ) -> tuple[dict[str, Any], list[Problem]]:
     """Return this project's settings of a stack config without their namespace.
 
-    The names of the HSM secrets the config holds are added to `secrets`.
+    The names of the HSM secrets in the config are added to `secrets`.
     """
     values: dict[str, Any] = {}
     problems: list[Problem] = []

@@ -1,4 +1,4 @@
-"""What a change does to each tenant: render both sides of a git change and compare.
+"""Effect of a git change on each tenant: render both sides of the change and compare.
 
 The base side renders from a temporary git worktree with the base's own code, and the
 head side from the working tree, so a change to a component shows its effect on every

@@ -47,7 +47,7 @@ KEY_ADMIN_ACTIONS = (
     "kms:UpdateKeyDescription",
 )
 
-# What CloudWatch Logs needs to encrypt a log group with a customer managed key.
+# Key permissions CloudWatch Logs needs to encrypt a log group with a customer managed key.
 LOGS_KEY_ACTIONS = (
     "kms:Encrypt*",
     "kms:Decrypt*",

@@ -1,6 +1,6 @@
 """`tenantctl diff` and `tenantctl matrix` on throwaway git repositories.
 
-Each repository holds a copy of the program, the stacks and the example tenants, with
+Each repository contains a copy of the program, the stacks and the example tenants, with
 one commit as the base; the tests change the working tree and compare.
 """
 

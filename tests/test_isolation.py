@@ -1,6 +1,6 @@
 """Across tenants of one cell: no path from one tenant to another, no shared names.
 
-dev-1 holds acme and acme-corp, whose ids share a prefix, and globex.
+dev-1 contains acme and acme-corp, whose ids share a prefix, and globex.
 """
 
 from __future__ import annotations
