@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from tenancy import addressing, catalog, diff, profiles, render, scan
+from tenancy import addressing, audit, catalog, diff, profiles, render, scan
 from tenancy.problems import InvalidInput, Problem
 from tenancy.render import DEFAULT_OUT
 from tenancy.spec import (
@@ -240,6 +240,28 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     matrix.set_defaults(handler=_matrix)
 
+    audit_command = commands.add_parser(
+        "audit",
+        parents=[common],
+        help="check a cell's live AWS account for breaks of tenant isolation and drift",
+        description=(
+            "Render one cell, then read its AWS account in the cell's region with read-only "
+            "calls and the default credential chain, and report per tenant every peering, "
+            "route, rule, key or role that crosses tenants, and every resource the render "
+            "does not declare or that is missing. Exit status 1 on any finding."
+        ),
+    )
+    audit_command.add_argument(
+        "--stack", required=True, metavar="CELL", help="cell (stack) to audit, such as dev-1"
+    )
+    audit_command.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table (default), or json on stdout with the summary line on stderr",
+    )
+    audit_command.set_defaults(handler=_audit)
+
     schema = commands.add_parser(
         "schema",
         parents=[common],
@@ -394,6 +416,30 @@ def _matrix(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     print(json.dumps(cells))
     return EXIT_OK
+
+
+def _audit(args: argparse.Namespace) -> int:
+    # With -v, the audit's debug lines (item counts of its calls, retries) show too.
+    audit_log = logging.getLogger(audit.__name__)
+    audit_log.handlers = list(log.handlers)
+    audit_log.propagate = False
+    audit_log.setLevel(log.level)
+    try:
+        report = audit.run(args.root, args.stack)
+    except render.UnknownCell:
+        known = ", ".join(catalog.load(args.root).cells)
+        print(f"--stack {args.stack}: no such cell (one of: {known})", file=sys.stderr)
+        return EXIT_USAGE
+    except audit.AuditError as error:
+        print(f"audit of cell {args.stack} failed: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    if args.format == "json":
+        sys.stdout.write(audit.as_json(report))
+        print(audit.summary(report), file=sys.stderr)
+    else:
+        for line in audit.format_table(report):
+            print(line)
+    return EXIT_INVALID if report.findings else EXIT_OK
 
 
 def render_tenant_file(
