@@ -266,3 +266,26 @@ def test_changed_inputs_reads_json_strings() -> None:
     after = {"policy": json.dumps({"Statement": [{"Sid": "A", "Effect": "Deny"}]})}
 
     assert diff.changed_inputs(before, after) == ["policy.Statement"]
+
+
+def test_stack_option_limits_cells(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    set_state(repo, "initech", "suspended")
+    set_state(repo, "globex", "suspended")
+
+    status = main(
+        ["diff", "--base", "main", "--stack", "dev-1", "--format", "json", "--root", str(repo)]
+    )
+
+    document = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert document["cells"] == ["dev-1"]
+    assert {c["tenant"] for c in document["changes"]} == {"globex"}
+
+
+def test_stack_option_for_untouched_cell(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    set_state(repo, "initech", "suspended")
+
+    status = main(["diff", "--base", "main", "--stack", "dev-1", "--root", str(repo)])
+
+    assert status == 0
+    assert "0 cells rendered" in capsys.readouterr().out
