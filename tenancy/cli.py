@@ -45,22 +45,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run `tenantctl` with `argv` and return the exit status."""
     parser = _build_parser()
     args = parser.parse_args(argv)
+
     # A handler of our own, so that -v works even where the root logger is configured.
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     log.handlers = [handler]
     log.propagate = False
     log.setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+
     root: Path = args.root
     if not root.is_dir():
         parser.error(f"--root {root}: not a directory (the folder with tenants/ and stacks/)")
     log.debug("running %s with --root %s", args.command, root.resolve())
+
     started = time.perf_counter()
     try:
         status: int = args.handler(args)
     except InvalidInput as invalid:
         _print_problems(invalid.problems)
         return EXIT_INVALID
+    except render.UnknownCell as unknown:
+        print(f"--stack {unknown}", file=sys.stderr)
+        return EXIT_USAGE
     except OSError as error:
         # A file the command must write is in the way or not writable.
         where = error.filename or root
@@ -84,10 +90,19 @@ def _build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=Path(),
         metavar="DIR",
-        help="folder that holds tenants/ and stacks/ (default: the current directory)",
+        help="folder that contains tenants/ and stacks/ (default: the current directory)",
     )
     common.add_argument(
         "-v", "--verbose", action="store_true", help="log what each step does to stderr"
+    )
+
+    # Where render and scan write; `_output_folder` applies the default.
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help=f"folder that receives <cell>/ (default: <root>/{DEFAULT_OUT})",
     )
 
     parser = argparse.ArgumentParser(
@@ -141,7 +156,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     render_command = commands.add_parser(
         "render",
-        parents=[common],
+        parents=[common, output],
         help="run the program offline under mocks and write what one cell declares",
         description=(
             "Run the Pulumi program for one cell under mocks, with no credentials, and "
@@ -165,17 +180,11 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="cells rendered at the same time, each in its own process (default: CPU count)",
     )
-    render_command.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        help=f"folder that receives <cell>/ (default: <root>/{DEFAULT_OUT})",
-    )
     render_command.set_defaults(handler=_render)
 
     scan_command = commands.add_parser(
         "scan",
-        parents=[common],
+        parents=[common, output],
         help="render one cell and policy-scan it with checkov",
         description=(
             "Render one cell, then run checkov (its built-in checks and the project's "
@@ -187,12 +196,6 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     scan_command.add_argument(
         "--stack", required=True, metavar="CELL", help="cell (stack) to scan, such as dev-1"
-    )
-    scan_command.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        help=f"folder that receives <cell>/ (default: <root>/{DEFAULT_OUT})",
     )
     scan_command.set_defaults(handler=_scan)
 
@@ -363,32 +366,29 @@ def _new(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _output_folder(args: argparse.Namespace) -> Path:
+    out: Path | None = args.out
+    return out if out is not None else args.root / DEFAULT_OUT
+
+
 def _render(args: argparse.Namespace) -> int:
     root: Path = args.root
     known = catalog.load(root).cells
     cells = list(known) if args.all else list(dict.fromkeys(args.stack))
     unknown = [cell for cell in cells if cell not in known]
     if unknown:
-        print(f"--stack {unknown[0]}: no such cell (one of: {', '.join(known)})", file=sys.stderr)
-        return EXIT_USAGE
+        raise render.UnknownCell(unknown[0], list(known))
     if args.jobs < 1:
         print(f"--jobs {args.jobs}: must be at least 1", file=sys.stderr)
         return EXIT_USAGE
-    out: Path = args.out if args.out is not None else root / DEFAULT_OUT
-    for line in render.render_cells(root, cells, out, args.jobs):
+    for line in render.render_cells(root, cells, _output_folder(args), args.jobs):
         print(line)
     return EXIT_OK
 
 
 def _scan(args: argparse.Namespace) -> int:
-    root: Path = args.root
-    out: Path = args.out if args.out is not None else root / DEFAULT_OUT
     try:
-        report = scan.scan(root, args.stack, out)
-    except render.UnknownCell:
-        known = ", ".join(catalog.load(root).cells)
-        print(f"--stack {args.stack}: no such cell (one of: {known})", file=sys.stderr)
-        return EXIT_USAGE
+        report = scan.scan(args.root, args.stack, _output_folder(args))
     except scan.ScanError as error:
         print(f"scan of cell {args.stack} failed: {error}", file=sys.stderr)
         return EXIT_INVALID
@@ -426,10 +426,6 @@ def _audit(args: argparse.Namespace) -> int:
     audit_log.setLevel(log.level)
     try:
         report = audit.run(args.root, args.stack)
-    except render.UnknownCell:
-        known = ", ".join(catalog.load(args.root).cells)
-        print(f"--stack {args.stack}: no such cell (one of: {known})", file=sys.stderr)
-        return EXIT_USAGE
     except audit.AuditError as error:
         print(f"audit of cell {args.stack} failed: {error}", file=sys.stderr)
         return EXIT_INVALID

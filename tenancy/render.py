@@ -98,6 +98,11 @@ class Render:
 class UnknownCell(Exception):
     """Raised when no stack config defines the requested cell."""
 
+    def __init__(self, cell: str, known: list[str]) -> None:
+        super().__init__(f"{cell}: no such cell (one of: {', '.join(known)})")
+        self.cell = cell
+        self.known = known
+
 
 class DuplicateUrn(Exception):
     """Raised when two resources share a URN, which `pulumi up` would reject."""
@@ -211,7 +216,7 @@ class _RecordingMonitor(MockMonitor):
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine qualifies a child's type with its parent's whole type chain, except
-        # for children of the stack; the stock mock keeps only the last parent type.
+        # for children of the stack. The stock mock keeps only the last parent type.
         if parent:
             parent_type = parent.split("::")[2]
             if parent_type != STACK_TYPE:
@@ -282,7 +287,7 @@ def render(
     if loaded is None:
         loaded = catalog.load(root)
     if cell_name not in loaded.cells:
-        raise UnknownCell(cell_name)
+        raise UnknownCell(cell_name, list(loaded.cells))
     cell = loaded.cells[cell_name]
 
     config, secret_keys = stack_config(root, cell_name)
