@@ -1,12 +1,12 @@
 """FastMcpService: the tenant's hardened FastMCP server.
 
-Creates the `fastmcp` ServiceAccount (annotated with the IRSA role, no automounted API
-token), a Deployment that runs the cell's image by digest as a non-root user with a
-read-only root filesystem, no privilege escalation, no capabilities and the
-RuntimeDefault seccomp profile, spread across zones; a ClusterIP Service; a
-PodDisruptionBudget; and a HorizontalPodAutoscaler between the tenant's bounds. A
-suspended tenant keeps all of it at zero replicas, without the autoscaler, which could
-not scale below one.
+Creates the `fastmcp` ServiceAccount, annotated with the IRSA role and without an
+automounted API token. The Deployment runs the cell's image by digest as a non-root
+user, with a read-only root filesystem, no privilege escalation, no capabilities and the
+RuntimeDefault seccomp profile, spread across zones. A ClusterIP Service, a
+PodDisruptionBudget and a HorizontalPodAutoscaler between the tenant's bounds complete
+it. A suspended tenant keeps all of it at zero replicas, without the autoscaler, which
+cannot scale below one.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from tenancy import naming, policies
 from tenancy.profiles import TenantPlan
 from tenancy.spec import CellConfig
 
-# The longest waiting period KMS allows: a key deleted by mistake can be restored
+# The maximum waiting period KMS allows, so a key deleted by mistake can be restored
 # for 30 days.
 DELETION_WINDOW_DAYS = 30
 

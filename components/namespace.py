@@ -1,11 +1,11 @@
 """TenantNamespace: the tenant's Kubernetes namespace and the fences around it.
 
-Creates namespace `tenant-<id>` enforcing the Pod Security `restricted` profile; a
-ResourceQuota from the tier and the tenant's overrides, with no LoadBalancer or NodePort
-services; a LimitRange so that pods without requests and limits are still admitted;
-NetworkPolicies that deny everything, then allow DNS, ingress from the cell's ingress
+Creates namespace `tenant-<id>`, which enforces the Pod Security `restricted` profile.
+A ResourceQuota from the tier and the tenant's overrides allows no LoadBalancer or
+NodePort services. A LimitRange lets pods without requests and limits be admitted.
+NetworkPolicies deny everything, then allow DNS, ingress from the cell's ingress
 controller, and egress to Vault, the tenant's own VPC and HTTPS outside every private
-range; and Roles bound to the tenant's identity-provider groups.
+range. Roles are bound to the tenant's identity-provider groups.
 """
 
 from __future__ import annotations

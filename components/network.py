@@ -1,11 +1,11 @@
 """TenantNetwork: the tenant's private VPC.
 
-Creates a VPC with the tenant CIDR and no route to the internet (no internet gateway,
-no public IPs); one private subnet per availability zone, carved by
-`tenancy.addressing` so that adding a zone never moves a subnet; the default security
-group and default NACL emptied; a NACL that admits only the VPC itself and the cell's
-platform ranges; security groups for the FastMCP data plane and for HSMs; and flow logs
-of all traffic to a log group encrypted with the tenant key.
+Creates a VPC with the tenant CIDR and no route to the internet: no internet gateway
+and no public IPs. Each availability zone gets one private subnet, carved by
+`tenancy.addressing` so that adding a zone never moves a subnet. The default security
+group and default NACL are emptied, and a NACL admits only the VPC itself and the
+cell's platform ranges. Security groups serve the FastMCP data plane and HSMs, and flow
+logs of all traffic go to a log group encrypted with the tenant key.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Tenant: everything one tenant gets, composed from the components beside this file.
 
-The parts are wired in the order AWS requires: the workload role first (the key policy
-names it), then the key (the flow-log group is encrypted with it), then the network, and
-the Kubernetes side last (the service account carries the role, the pods the key).
+The parts are wired in the order AWS requires. The workload role comes first, because
+the key policy names it. The key comes next, because the flow-log group is encrypted
+with it, then the network. The Kubernetes side comes last, because the service account
+carries the role and the pods carry the key.
 """
 
 from __future__ import annotations

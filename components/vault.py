@@ -1,10 +1,10 @@
 """TenantVault: the tenant's Vault mounts, transit key, policy and Kubernetes auth role.
 
-Creates a KV v2 mount `tenants/<id>/kv` and a transit mount `tenants/<id>/transit`; a
-transit key that rotates itself, cannot be exported and cannot be deleted; the policy
-`tenant-<id>` (built by `tenancy.vaultpolicy`) that grants exactly those paths; and a
-role of the cell's Kubernetes auth method bound to the `fastmcp` service account of
-`tenant-<id>` only, with short token lifetimes. With `vault.namespaces` set in the cell
+Creates a KV v2 mount `tenants/<id>/kv` and a transit mount `tenants/<id>/transit`. The
+transit key rotates itself and cannot be exported or deleted. The policy `tenant-<id>`,
+built by `tenancy.vaultpolicy`, grants exactly those paths. A role of the cell's
+Kubernetes auth method is bound to the `fastmcp` service account of `tenant-<id>` only,
+with short token lifetimes. With `vault.namespaces` set in the cell
 config, everything lives in a Vault Enterprise namespace `tenant-<id>` of its own, with
 its own Kubernetes auth method. Mounts and the key are protected like every other store
 of tenant data.

@@ -49,7 +49,7 @@ def allocate(pool: IPv4Network, prefix: int, used: Iterable[IPv4Network]) -> IPv
         (int(net.network_address), int(net.broadcast_address)) for net in used if net.overlaps(pool)
     )
     starts = [start for start, _ in intervals]
-    # Running maximum of interval ends: one bisect then tells whether any range that
+    # Running maximum of interval ends: one bisect then shows whether any range that
     # starts before the candidate's end reaches into the candidate.
     reach: list[int] = []
     for _, end in intervals:

@@ -19,9 +19,9 @@ POLICY_VERSION = "2012-10-17"
 WORKLOAD_KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
 ENCRYPTION_CONTEXT_KEY = "kms:EncryptionContext:tenant"
 
-# Administration without use: the account root and the key-admin role can manage the
-# key (so it can never be locked out) but cannot encrypt or decrypt with it, so no IAM
-# policy elsewhere in the account can grant another tenant use of this key.
+# Administration without use: the account root and the key-admin role manage the key,
+# so it cannot be locked out. They cannot encrypt or decrypt with it, so no IAM policy
+# elsewhere in the account can grant another tenant use of this key.
 KEY_ADMIN_ACTIONS = (
     "kms:CancelKeyDeletion",
     "kms:CreateAlias",
@@ -66,9 +66,9 @@ def key_policy(
 ) -> dict[str, Any]:
     """Return the key policy of a tenant's KMS key.
 
-    `workload_role_arn` None leaves the workload out (a regulated tenant's standard key,
-    once its HSM-backed key serves the workload); `flow_logs` False leaves CloudWatch
-    Logs out (the HSM-backed key encrypts tenant data only).
+    With `workload_role_arn` None, the workload gets no statement: a regulated tenant's
+    HSM-backed key serves it instead. With `flow_logs` False, CloudWatch Logs gets none,
+    because the HSM-backed key encrypts tenant data only.
     """
     partition, account, region = cell.partition, cell.account_id, cell.region
     log_group = naming.log_group_arn(partition, region, account, naming.flow_log_group(tenant_id))

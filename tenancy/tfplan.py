@@ -3,7 +3,7 @@
 
 checkov cannot read a Pulumi program, but the Pulumi AWS provider is bridged from the
 Terraform provider, so each resource has a Terraform twin with the same arguments under
-snake_case names. Four details decide whether checkov sees the resources at all, and
+snake_case names. Four details decide whether checkov reads the resources at all, and
 each has a test:
 
 - the plan needs `terraform_version`, or checkov skips the file without a word;

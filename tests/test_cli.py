@@ -105,7 +105,7 @@ def test_help_describes_root(command: str) -> None:
 
     assert result.returncode == 0
     assert "--root DIR" in result.stdout
-    assert "folder that holds tenants/ and stacks/" in result.stdout
+    assert "folder that contains tenants/ and stacks/" in result.stdout
 
 
 # ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Files that are not one strict YAML mapping: rejected before the model sees them."""
+"""Files that are not one strict YAML mapping: rejected before the model reads them."""
 
 from __future__ import annotations
 
