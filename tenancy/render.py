@@ -8,6 +8,8 @@ are byte-identical.
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -18,7 +20,9 @@ import tempfile
 import threading
 import uuid
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +32,7 @@ import yaml
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import wait_for_rpcs
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from tenancy import catalog, program, tfplan
 from tenancy.catalog import PROJECT
@@ -270,6 +274,46 @@ def stack_config(root: Path, cell: str) -> tuple[dict[str, str], list[str]]:
     return config, secret_keys
 
 
+# Collector thresholds during a render. The youngest generation holds 2,000 objects
+# instead of 700, and the full collection waits for the end of the render.
+RENDER_GC_THRESHOLDS = (2000, 50, 1000)
+
+
+@contextmanager
+def program_run() -> Iterator[None]:
+    """Run the block (a program under mocks) with RPC threads of its own and a tuned collector.
+
+    Idle threads of the event loop's default pool keep the last program's resource graph
+    alive, so each run gets a pool of its own, shut down at the end.
+
+    A render leaves about 270 objects per resource in reference cycles. At the default
+    thresholds, full collections walk the provider SDKs' large heap often: about a third
+    of a render's time here. Inside the block, objects made before it are frozen, so the
+    collector skips them, and young collections are rarer. One full collection at the end
+    frees the program's graph, so memory stays that of one cell.
+    """
+    # The loop the SDK runs on; it creates one when the thread has none.
+    loop: asyncio.AbstractEventLoop = _ensure_event_loop()  # type: ignore[no-untyped-call]
+    executor = ThreadPoolExecutor(thread_name_prefix="render-rpc")
+    loop.set_default_executor(executor)
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*RENDER_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        executor.shutdown(wait=True)
+        # Later code on this loop gets a working pool, whose threads start on first use.
+        loop.set_default_executor(ThreadPoolExecutor())
+        # The root stack is the other handle on the graph.
+        pulumi.runtime.settings.ROOT.set(None)
+        # Part of the graph may hang on objects frozen at the start, so the last
+        # collection runs over the whole heap: about 70 ms.
+        gc.unfreeze()
+        gc.collect()
+        gc.set_threshold(*thresholds)
+
+
 def render(
     root: Path,
     cell_name: str,
@@ -299,18 +343,20 @@ def render(
     pulumi.runtime.set_mocks(
         mocks, project=PROJECT, stack=cell_name, preview=False, monitor=monitor
     )
-    if entry_point is None:
-        program.main(root, cell_name, loaded)
-    else:
-        runpy.run_path(str(entry_point), run_name="__main__")
-    _sync_await(wait_for_rpcs())
+    with program_run():
+        if entry_point is None:
+            program.main(root, cell_name, loaded)
+        else:
+            runpy.run_path(str(entry_point), run_name="__main__")
+        _sync_await(wait_for_rpcs())
+        resources = _collect(monitor, mocks)
     if monitor.duplicates:
         raise DuplicateUrn(", ".join(sorted(monitor.duplicates)))
 
     plans = loaded.in_cell(cell_name)
     states = {plan.id: plan.spec.state.value for plan in plans}
     notes = tuple(plan.hsm_next_step for plan in plans if plan.hsm_next_step)
-    return Render(cell=cell, resources=_collect(monitor, mocks), states=states, notes=notes)
+    return Render(cell=cell, resources=resources, states=states, notes=notes)
 
 
 def _collect(monitor: _RecordingMonitor, mocks: _Mocks) -> tuple[Resource, ...]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import filecmp
+import gc
 import json
+import weakref
 from pathlib import Path
 
 import pulumi
@@ -242,3 +244,59 @@ def test_render_needs_stack_or_all() -> None:
         main(["render", "--root", str(PROJECT_ROOT)])
 
     assert raised.value.code == 2
+
+
+class _Node:
+    """An object that can sit in a reference cycle and be watched through a weak reference."""
+
+    partner: _Node | None = None
+
+
+def test_render_restores_collector_settings() -> None:
+    thresholds = gc.get_threshold()
+
+    render.render(PROJECT_ROOT, "dev-1")
+
+    assert gc.isenabled()
+    assert gc.get_threshold() == thresholds
+    assert gc.get_freeze_count() == 0
+
+
+def _live_resources() -> int:
+    gc.collect()
+    return sum(1 for item in gc.get_objects() if isinstance(item, pulumi.Resource))
+
+
+def test_render_frees_program_graph() -> None:
+    # Two renders in one process used to keep the first graph: the pool's idle threads
+    # held it, and the second render froze it.
+    before = _live_resources()
+
+    render.render(PROJECT_ROOT, "dev-1")
+    render.render(PROJECT_ROOT, "prod-1")
+
+    assert _live_resources() == before
+
+
+def test_tuned_collector_frees_cycles() -> None:
+    thresholds = gc.get_threshold()
+    with render.program_run():
+        assert gc.get_threshold() == render.RENDER_GC_THRESHOLDS
+        assert gc.get_freeze_count() > 0  # the collector skips objects made before
+        first, second = _Node(), _Node()
+        first.partner, second.partner = second, first
+        watch = weakref.ref(first)
+        del first, second
+    assert watch() is None
+    assert gc.get_threshold() == thresholds
+    assert gc.get_freeze_count() == 0
+
+
+def test_tuned_collector_restores_on_error() -> None:
+    thresholds = gc.get_threshold()
+
+    with pytest.raises(RuntimeError, match="program failed"), render.program_run():
+        raise RuntimeError("program failed")
+
+    assert gc.get_threshold() == thresholds
+    assert gc.get_freeze_count() == 0
