@@ -274,8 +274,8 @@ def stack_config(root: Path, cell: str) -> tuple[dict[str, str], list[str]]:
     return config, secret_keys
 
 
-# Collector thresholds during a render. The youngest generation holds 2,000 objects
-# instead of 700, and the full collection waits for the end of the render.
+# Collector thresholds during a render: a young generation of 2,000 objects instead of
+# 700, and full collections so rare that the one at the end is, in practice, the only one.
 RENDER_GC_THRESHOLDS = (2000, 50, 1000)
 
 
@@ -292,7 +292,7 @@ def program_run() -> Iterator[None]:
     collector skips them, and young collections are rarer. One full collection at the end
     frees the program's graph, so memory stays that of one cell.
     """
-    # The loop the SDK runs on; it creates one when the thread has none.
+    # The SDK's own loop lookup, which creates a loop when the thread has none.
     loop: asyncio.AbstractEventLoop = _ensure_event_loop()  # type: ignore[no-untyped-call]
     executor = ThreadPoolExecutor(thread_name_prefix="render-rpc")
     loop.set_default_executor(executor)

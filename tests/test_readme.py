@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tenancy import profiles
 from tests.helpers import PROJECT_ROOT
 
@@ -29,3 +31,11 @@ def test_ci_runs_readme_test_command() -> None:
     script = (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
     assert "make test" in script.splitlines()[-1]
+
+
+def test_readme_paths_exist() -> None:
+    # The README once named a benchmark script that had been renamed.
+    named = set(re.findall(r"`((?:bench|tenancy|components|policies|tests)/[\w./-]+)`", README))
+
+    assert named
+    assert sorted(path for path in named if not (PROJECT_ROOT / path).exists()) == []
