@@ -26,6 +26,8 @@ from tenancy.yamldoc import YamlProblem, parse, read_file
 TENANTS_DIR = "tenants"
 STACKS_DIR = "stacks"
 PROJECT = "fastmcp-tenancy"
+# Where `tenantctl render` writes, below the project root, unless --out says otherwise.
+RENDER_DIR = Path("build") / "render"
 REGION_KEY = "aws:region"
 # Top-level keys of a Pulumi stack file besides `config`, written by the Pulumi CLI.
 STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
@@ -37,6 +39,15 @@ _CONFIG_KEY = re.compile(r"[^:]+:[^:]+")
 _HSM_SECRET = re.compile(r"hsm-[a-z0-9-]+-(trust-anchor|password)")
 # Notes beside the inputs, which the checks skip.
 NOTE_SUFFIXES = (".md", ".txt")
+
+
+class UnknownCell(Exception):
+    """Raised when no stack config defines the requested cell."""
+
+    def __init__(self, cell: str, known: list[str]) -> None:
+        super().__init__(f"{cell}: no such cell (one of: {', '.join(known)})")
+        self.cell = cell
+        self.known = known
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,12 @@ from pathlib import Path
 
 import yaml
 
-from tenancy import addressing, audit, catalog, diff, profiles, render, scan
+# The commands that run the program (render, scan, diff, matrix, audit) import the
+# provider SDKs and boto3 when they start. That takes over a second, and `check`, the
+# command run most often, needs none of it.
+from tenancy import addressing, catalog, profiles
+from tenancy.catalog import RENDER_DIR, UnknownCell
 from tenancy.problems import InvalidInput, Problem
-from tenancy.render import DEFAULT_OUT
 from tenancy.spec import (
     TENANT_CIDR_MAX_PREFIX,
     TENANT_CIDR_MIN_PREFIX,
@@ -64,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InvalidInput as invalid:
         _print_problems(invalid.problems)
         return EXIT_INVALID
-    except render.UnknownCell as unknown:
+    except UnknownCell as unknown:
         print(f"--stack {unknown}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as error:
@@ -102,7 +105,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         metavar="DIR",
-        help=f"folder that receives <cell>/ (default: <root>/{DEFAULT_OUT})",
+        help=f"folder that receives <cell>/ (default: <root>/{RENDER_DIR})",
     )
 
     parser = argparse.ArgumentParser(
@@ -368,7 +371,7 @@ def _new(args: argparse.Namespace) -> int:
 
 def _output_folder(args: argparse.Namespace) -> Path:
     out: Path | None = args.out
-    return out if out is not None else args.root / DEFAULT_OUT
+    return out if out is not None else args.root / RENDER_DIR
 
 
 def _render(args: argparse.Namespace) -> int:
@@ -377,16 +380,20 @@ def _render(args: argparse.Namespace) -> int:
     cells = list(known) if args.all else list(dict.fromkeys(args.stack))
     unknown = [cell for cell in cells if cell not in known]
     if unknown:
-        raise render.UnknownCell(unknown[0], list(known))
+        raise UnknownCell(unknown[0], list(known))
     if args.jobs < 1:
         print(f"--jobs {args.jobs}: must be at least 1", file=sys.stderr)
         return EXIT_USAGE
+    from tenancy import render
+
     for line in render.render_cells(root, cells, _output_folder(args), args.jobs):
         print(line)
     return EXIT_OK
 
 
 def _scan(args: argparse.Namespace) -> int:
+    from tenancy import scan
+
     try:
         report = scan.scan(args.root, args.stack, _output_folder(args))
     except scan.ScanError as error:
@@ -398,6 +405,8 @@ def _scan(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
+    from tenancy import diff
+
     try:
         report = diff.diff(args.root, args.base, only=args.stack)
     except diff.DiffError as error:
@@ -409,6 +418,8 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _matrix(args: argparse.Namespace) -> int:
+    from tenancy import diff
+
     try:
         cells = diff.touched_cells(args.root, args.base)
     except diff.DiffError as error:
@@ -419,6 +430,8 @@ def _matrix(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
+    from tenancy import audit
+
     # With -v, the audit's debug lines (item counts of its calls, retries) show too.
     audit_log = logging.getLogger(audit.__name__)
     audit_log.handlers = list(log.handlers)

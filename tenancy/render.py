@@ -35,13 +35,13 @@ from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from tenancy import catalog, program, tfplan
-from tenancy.catalog import PROJECT
+from tenancy.catalog import PROJECT, RENDER_DIR, UnknownCell
 from tenancy.spec import CellConfig
 
 TENANT_TYPE = "fastmcp-tenancy:tenant:Tenant"
 STACK_TYPE = "pulumi:pulumi:Stack"
 SECRET_MASK = "[secret]"  # noqa: S105 - the mask, not a secret
-DEFAULT_OUT = Path("build") / "render"
+DEFAULT_OUT = RENDER_DIR
 AWS_PLAN = "aws-plan.json"
 VAULT_POLICY_TYPE = "vault:index/policy:Policy"
 
@@ -97,15 +97,6 @@ class Render:
 
     def tenants(self) -> list[str]:
         return sorted({resource.tenant for resource in self.resources if resource.tenant})
-
-
-class UnknownCell(Exception):
-    """Raised when no stack config defines the requested cell."""
-
-    def __init__(self, cell: str, known: list[str]) -> None:
-        super().__init__(f"{cell}: no such cell (one of: {', '.join(known)})")
-        self.cell = cell
-        self.known = known
 
 
 class DuplicateUrn(Exception):
@@ -283,8 +274,10 @@ RENDER_GC_THRESHOLDS = (2000, 50, 1000)
 def program_run() -> Iterator[None]:
     """Run the block (a program under mocks) with RPC threads of its own and a tuned collector.
 
-    Idle threads of the event loop's default pool keep the last program's resource graph
-    alive, so each run gets a pool of its own, shut down at the end.
+    The SDK sends each registration to the mock monitor on the event loop's default
+    thread pool. The monitor awaits on an event loop of the pool thread, and that loop
+    keeps the program's resource graph alive. So each run gets a pool of its own, and at
+    the end the pool is shut down and its threads' loops are closed.
 
     A render leaves about 270 objects per resource in reference cycles. At the default
     thresholds, full collections walk the provider SDKs' large heap often: about a third
@@ -292,9 +285,17 @@ def program_run() -> Iterator[None]:
     collector skips them, and young collections are rarer. One full collection at the end
     frees the program's graph, so memory stays that of one cell.
     """
+    worker_loops: list[asyncio.AbstractEventLoop] = []
+
+    def start_worker() -> None:
+        # The loop the mock monitor will find on this thread, made here so it can be closed.
+        worker_loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(worker_loop)
+        worker_loops.append(worker_loop)
+
     # The SDK's own loop lookup, which creates a loop when the thread has none.
     loop: asyncio.AbstractEventLoop = _ensure_event_loop()  # type: ignore[no-untyped-call]
-    executor = ThreadPoolExecutor(thread_name_prefix="render-rpc")
+    executor = ThreadPoolExecutor(thread_name_prefix="render-rpc", initializer=start_worker)
     loop.set_default_executor(executor)
     thresholds = gc.get_threshold()
     gc.freeze()
@@ -303,6 +304,8 @@ def program_run() -> Iterator[None]:
         yield
     finally:
         executor.shutdown(wait=True)
+        for worker_loop in worker_loops:
+            worker_loop.close()
         # Later code on this loop gets a working pool, whose threads start on first use.
         loop.set_default_executor(ThreadPoolExecutor())
         # The root stack is the other handle on the graph.

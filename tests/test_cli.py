@@ -337,3 +337,18 @@ def test_schema_writes_file(root: Path) -> None:
 
     assert status == 0
     assert (root / SCHEMA_PATH).read_text(encoding="utf-8") == tenant_schema()
+
+
+def test_check_imports_no_provider_sdk() -> None:
+    # `tenantctl check` runs on every commit, and the SDKs and boto3 take over a second
+    # to import, so only the commands that run the program load them.
+    probe = (
+        "import sys, tenancy.cli; "
+        "print(sorted({name.split('.')[0] for name in sys.modules} "
+        "& {'pulumi', 'pulumi_aws', 'pulumi_kubernetes', 'pulumi_vault', 'boto3'}))"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+
+    assert completed.stdout.strip() == "[]"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import filecmp
 import gc
 import json
+import warnings
 import weakref
 from pathlib import Path
 
@@ -300,3 +301,14 @@ def test_tuned_collector_restores_on_error() -> None:
 
     assert gc.get_threshold() == thresholds
     assert gc.get_freeze_count() == 0
+
+
+def test_render_closes_worker_loops() -> None:
+    # The mock monitor's threads each run an event loop. Once the pool shut down at the
+    # end of a render, those loops were collected unclosed, and closing them then failed.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        render.render(PROJECT_ROOT, "dev-1")
+        gc.collect()
+
+    assert [str(item.message) for item in caught if item.category is ResourceWarning] == []
