@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 from pathlib import Path
 
 import pytest
 
 from tenancy import catalog, profiles
 from tenancy.problems import InvalidInput
-from tests.helpers import MINIMAL_TENANT, problems_of, tenant_doc, tenant_with, write
+from tests.helpers import (
+    MINIMAL_TENANT,
+    PROJECT_ROOT,
+    problems_of,
+    tenant_doc,
+    tenant_with,
+    write,
+)
 
 
 def test_shipped_examples_valid(root: Path) -> None:
@@ -432,3 +440,12 @@ def test_stack_file_unknown_top_level_key_rejected(root: Path) -> None:
         "stacks/Pulumi.dev-1.yaml: confg: unknown top-level key (allowed: config, "
         "secretsprovider, encryptedkey, encryptionsalt, environment)"
     ]
+
+
+def test_load_restores_collector_settings() -> None:
+    thresholds = gc.get_threshold()
+
+    catalog.load(PROJECT_ROOT)
+
+    assert gc.get_threshold() == thresholds
+    assert gc.get_freeze_count() == 0
