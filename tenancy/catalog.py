@@ -28,7 +28,7 @@ from tenancy.yamldoc import YamlProblem, parse, read_file
 TENANTS_DIR = "tenants"
 STACKS_DIR = "stacks"
 PROJECT = "fastmcp-tenancy"
-# Where `tenantctl render` writes, below the project root, unless --out says otherwise.
+# Where `tenantctl render` writes, below the project root, unless --out names a folder.
 RENDER_DIR = Path("build") / "render"
 REGION_KEY = "aws:region"
 # Top-level keys of a Pulumi stack file besides `config`, written by the Pulumi CLI.
@@ -79,7 +79,7 @@ class TenantFile:
 
 
 # Collector thresholds while tenant files load: a young generation of 5,000 objects
-# instead of 700, and full collections a hundred times rarer.
+# instead of 700, and full collections about 700 times rarer.
 LOAD_GC_THRESHOLDS = (5000, 10, 1000)
 
 

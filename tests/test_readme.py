@@ -34,7 +34,7 @@ def test_ci_runs_readme_test_command() -> None:
 
 
 def test_readme_paths_exist() -> None:
-    # The README once named a benchmark script that had been renamed.
+    # README once named bench/render_cell.py, a script that does not exist.
     named = set(re.findall(r"`((?:bench|tenancy|components|policies|tests)/[\w./-]+)`", README))
 
     assert named
