@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tenancy import catalog, profiles, render
 from tenancy.spec import DEFAULT_MAX_TENANTS_PER_CELL
-from tests.helpers import problems_of, tenant_doc, write
+from tests.helpers import PROJECT_ROOT, problems_of, tenant_doc, write
 
 
 def _declared(result: render.Render, tenant_id: str) -> int:
@@ -96,3 +98,25 @@ def test_overfull_cell_rejected(root: Path) -> None:
         "than 1000 (Pulumi stacks slow down sharply past about a thousand resources: move "
         "tenants to another cell)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--rounds", "0", "10"], "--rounds and every COUNT must be at least 1"),
+        (["0"], "--rounds and every COUNT must be at least 1"),
+        (["ten"], "argument counts: invalid int value: 'ten'"),
+    ],
+)
+def test_floor_benchmark_rejects_bad_arguments(arguments: list[str], message: str) -> None:
+    completed = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "bench" / "render_floor.py"), *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=PROJECT_ROOT / "bench",
+    )
+
+    assert completed.returncode == 2
+    assert message in completed.stderr
+    assert "Traceback" not in completed.stderr
