@@ -9,7 +9,6 @@ are byte-identical.
 from __future__ import annotations
 
 import asyncio
-import gc
 import hashlib
 import json
 import multiprocessing
@@ -34,7 +33,7 @@ from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from tenancy import catalog, program, tfplan
+from tenancy import catalog, collector, program, tfplan
 from tenancy.catalog import PROJECT, RENDER_DIR, UnknownCell
 from tenancy.spec import CellConfig
 
@@ -297,24 +296,19 @@ def program_run() -> Iterator[None]:
     loop: asyncio.AbstractEventLoop = _ensure_event_loop()  # type: ignore[no-untyped-call]
     executor = ThreadPoolExecutor(thread_name_prefix="render-rpc", initializer=start_worker)
     loop.set_default_executor(executor)
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(*RENDER_GC_THRESHOLDS)
-    try:
-        yield
-    finally:
-        executor.shutdown(wait=True)
-        for worker_loop in worker_loops:
-            worker_loop.close()
-        # Later code on this loop gets a working pool, whose threads start on first use.
-        loop.set_default_executor(ThreadPoolExecutor())
-        # The root stack is the other handle on the graph.
-        pulumi.runtime.settings.ROOT.set(None)
-        # Part of the graph may hang on objects frozen at the start, so the last
-        # collection runs over the whole heap: about 70 ms.
-        gc.unfreeze()
-        gc.collect()
-        gc.set_threshold(*thresholds)
+    # The last collection runs over the whole heap, about 70 ms, after the pool and the
+    # root stack have let go of the graph.
+    with collector.tuned(RENDER_GC_THRESHOLDS, collect_at_end=True):
+        try:
+            yield
+        finally:
+            executor.shutdown(wait=True)
+            for worker_loop in worker_loops:
+                worker_loop.close()
+            # Later code on this loop gets a working pool, whose threads start on first use.
+            loop.set_default_executor(ThreadPoolExecutor())
+            # The root stack is the other handle on the graph.
+            pulumi.runtime.settings.ROOT.set(None)
 
 
 def render(
