@@ -52,14 +52,19 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _import_sdks() -> None:
-    # The provider SDKs load their modules on first use; no side should pay for it.
-    for module in (aws.ec2, aws.iam, aws.kms, aws.cloudwatch, aws.vpc, aws.cloudhsmv2):
-        del module
-    for module in (k8s.core.v1, k8s.apps.v1, k8s.networking.v1, k8s.rbac.v1, k8s.policy.v1):
-        del module
-    for module in (k8s.autoscaling.v2, vault.kv, vault.transit, vault.kubernetes):
-        del module
+def import_sdks() -> None:
+    """Load every provider SDK module a render uses, so that no side pays for it.
+
+    The SDKs register their modules lazily: `aws.ec2` is a stand-in that loads the real
+    module on the first attribute access other than the introspection ones (`__name__`,
+    `__spec__` and the like). So each module is asked for an attribute here.
+    """
+    for module in (
+        *(aws.ec2, aws.iam, aws.kms, aws.cloudwatch, aws.vpc, aws.cloudhsmv2),
+        *(k8s.core.v1, k8s.apps.v1, k8s.networking.v1, k8s.rbac.v1, k8s.policy.v1),
+        *(k8s.autoscaling.v2, k8s.meta.v1, vault.kv, vault.transit, vault.kubernetes),
+    ):
+        getattr(module, "__all__", None)
 
 
 def sdk_class(token: str) -> Any:
@@ -75,7 +80,7 @@ def sdk_class(token: str) -> Any:
 
 def measure(side: str, root: Path, cells: list[str], out: Path) -> dict[str, Any]:
     """Render every cell with one side's program; return seconds, peak memory and count."""
-    _import_sdks()
+    import_sdks()
     loaded = catalog.load(root)
     total, count = 0.0, 0
     for cell in cells:

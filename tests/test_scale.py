@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +121,37 @@ def test_floor_benchmark_rejects_bad_arguments(arguments: list[str], message: st
     assert completed.returncode == 2
     assert message in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+# Renders both cells of this repository after the floor benchmark's SDK import, and
+# prints each provider SDK module that was still a lazy stand-in before and is loaded
+# after: a module the render loaded inside the benchmark's clock.
+_LOADED_DURING_RENDER = """
+import sys
+from pathlib import Path
+import render_floor
+from pulumi._utils import _LazyModule
+from tenancy import render
+
+def lazy():
+    return {name for name, module in sys.modules.items() if isinstance(module, _LazyModule)}
+
+render_floor.import_sdks()
+before = lazy()
+for cell in ("dev-1", "prod-2"):
+    render.render(Path(sys.argv[1]), cell)
+print(sorted(before - lazy()))
+"""
+
+
+def test_floor_benchmark_loads_sdk_modules_before_the_clock() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-c", _LOADED_DURING_RENDER, str(PROJECT_ROOT)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=PROJECT_ROOT / "bench",
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+
+    assert completed.stdout.strip().splitlines()[-1] == "[]"
