@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.keys import DELETION_WINDOW_DAYS, create_workload_grant
+from components.keys import DELETION_WINDOW_DAYS, create_workload_grant, policy_json
 from components.labels import aws_tags
 from tenancy import naming, policies
 from tenancy.profiles import TenantPlan
@@ -113,7 +113,10 @@ class TenantHsm(pulumi.ComponentResource):
                 protected, pulumi.ResourceOptions(depends_on=self.hsms)
             ),
         )
-        policy = policies.key_policy(tenant_id, cell, args.workload_role.arn, flow_logs=False)
+        policy = policy_json(
+            lambda role_arn: policies.key_policy(tenant_id, cell, role_arn, flow_logs=False),
+            args.workload_role.arn,
+        )
         key = aws.kms.Key(
             f"{name}-data-key",
             aws.kms.KeyArgs(
@@ -124,7 +127,7 @@ class TenantHsm(pulumi.ComponentResource):
                 # KMS cannot rotate keys in a custom key store; README has the manual steps.
                 enable_key_rotation=False,
                 deletion_window_in_days=DELETION_WINDOW_DAYS,
-                policy=pulumi.Output.json_dumps(policy),
+                policy=policy,
                 tags=aws_tags(plan, cell, naming.hsm_key_alias(tenant_id)),
             ),
             opts=protected,

@@ -192,6 +192,27 @@ def test_key_rotates_and_waits_thirty_days(dev_cell: Render, tenant_id: str) -> 
 
 
 @pytest.mark.parametrize("tenant_id", TENANTS)
+def test_policies_wait_for_the_principals_they_name(dev_cell: Render, tenant_id: str) -> None:
+    # KMS and IAM reject a policy that names a role or key that does not exist yet.
+    role = next(
+        r
+        for r in all_of(dev_cell, tenant_id, "aws:iam/role:Role")
+        if r.inputs["name"] == f"tenant-{tenant_id}-fastmcp"
+    )
+    key = one(dev_cell, tenant_id, "aws:kms/key:Key")
+    grant = next(
+        r
+        for r in all_of(dev_cell, tenant_id, "aws:iam/rolePolicy:RolePolicy")
+        if r.inputs["name"] == "use-tenant-key"
+    )
+
+    assert role.urn in key.property_dependencies["policy"]
+    assert key.urn in grant.property_dependencies["policy"]
+    assert role.outputs["arn"] in key.inputs["policy"]
+    assert key.outputs["arn"] in grant.inputs["policy"]
+
+
+@pytest.mark.parametrize("tenant_id", TENANTS)
 def test_key_alias_named_after_tenant(dev_cell: Render, tenant_id: str) -> None:
     alias = one(dev_cell, tenant_id, "aws:kms/alias:Alias")
     key = one(dev_cell, tenant_id, "aws:kms/key:Key")

@@ -97,8 +97,14 @@ def test_phase_two_data_key_in_store(phase_two: Render) -> None:
     data_key = next(
         k for k in of_type(phase_two, "aws:kms/key:Key") if "customKeyStoreId" in k.inputs
     )
+    role = next(
+        r
+        for r in of_type(phase_two, "aws:iam/role:Role")
+        if r.inputs["name"] == f"tenant-{TENANT}-fastmcp"
+    )
 
     assert data_key.inputs["customKeyStoreId"] == store.id
+    assert role.urn in data_key.property_dependencies["policy"]
     assert data_key.inputs["enableKeyRotation"] is False
     assert data_key.inputs["deletionWindowInDays"] == 30
     assert data_key.protect is True
