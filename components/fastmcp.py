@@ -16,27 +16,15 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 from pulumi_kubernetes.core.v1 import (
-    CapabilitiesArgs,
-    ContainerArgs,
-    ContainerPortArgs,
-    EmptyDirVolumeSourceArgs,
-    EnvVarArgs,
-    HTTPGetActionArgs,
-    PodSecurityContextArgs,
-    PodSpecArgs,
-    PodTemplateSpecArgs,
-    ProbeArgs,
-    ProjectedVolumeSourceArgs,
-    ResourceRequirementsArgs,
-    SeccompProfileArgs,
-    SecurityContextArgs,
-    ServiceAccountTokenProjectionArgs,
-    TopologySpreadConstraintArgs,
-    VolumeArgs,
-    VolumeMountArgs,
-    VolumeProjectionArgs,
+    ContainerArgsDict,
+    EnvVarArgsDict,
+    HTTPGetActionArgsDict,
+    PodSpecArgsDict,
+    ServiceAccountTokenProjectionArgsDict,
+    TopologySpreadConstraintArgsDict,
+    VolumeArgsDict,
 )
-from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
 
 from components.namespace import FASTMCP_PORT
 from components.vault import VAULT_AUDIENCE
@@ -105,28 +93,28 @@ class FastMcpService(pulumi.ComponentResource):
             {"service_dns": naming.service_dns(args.plan.id), "deployment": naming.APP_NAME}
         )
 
-    def _metadata(self) -> ObjectMetaArgs:
-        return ObjectMetaArgs(
-            name=naming.APP_NAME, namespace=self._args.namespace, labels=self._pod_labels
-        )
+    def _metadata(self) -> ObjectMetaArgsDict:
+        return {
+            "name": naming.APP_NAME,
+            "namespace": self._args.namespace,
+            "labels": self._pod_labels,
+        }
 
     def _create_service_account(self) -> k8s.core.v1.ServiceAccount:
         return k8s.core.v1.ServiceAccount(
             f"{self._name}-service-account",
-            k8s.core.v1.ServiceAccountInitArgs(
-                metadata=ObjectMetaArgs(
-                    name=naming.SERVICE_ACCOUNT,
-                    namespace=self._args.namespace,
-                    labels=self._pod_labels,
-                    annotations={IRSA_ANNOTATION: self._args.role_arn},
-                ),
-                # FastMCP never calls the Kubernetes API; IRSA gets its own projected token.
-                automount_service_account_token=False,
-            ),
+            metadata={
+                "name": naming.SERVICE_ACCOUNT,
+                "namespace": self._args.namespace,
+                "labels": self._pod_labels,
+                "annotations": {IRSA_ANNOTATION: self._args.role_arn},
+            },
+            # FastMCP never calls the Kubernetes API; IRSA gets its own projected token.
+            automount_service_account_token=False,
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _environment(self) -> list[EnvVarArgs]:
+    def _environment(self) -> list[EnvVarArgsDict]:
         plan, cell = self._args.plan, self._args.cell
         values: dict[str, pulumi.Input[str]] = {
             "TENANT_ID": plan.id,
@@ -150,161 +138,130 @@ class FastMcpService(pulumi.ComponentResource):
         }
         if self._args.vault_namespace is not None:
             values["VAULT_NAMESPACE"] = self._args.vault_namespace
-        return [EnvVarArgs(name=key, value=value) for key, value in values.items()]
+        return [{"name": key, "value": value} for key, value in values.items()]
 
-    def _container(self) -> ContainerArgs:
-        probe = HTTPGetActionArgs(path=HEALTH_PATH, port="http")
-        return ContainerArgs(
-            name=naming.APP_NAME,
-            image=self._args.cell.fastmcp.image,
-            image_pull_policy="IfNotPresent",
-            ports=[ContainerPortArgs(name="http", container_port=FASTMCP_PORT, protocol="TCP")],
-            env=self._environment(),
-            resources=ResourceRequirementsArgs(
-                requests={
+    def _container(self) -> ContainerArgsDict:
+        probe: HTTPGetActionArgsDict = {"path": HEALTH_PATH, "port": "http"}
+        return {
+            "name": naming.APP_NAME,
+            "image": self._args.cell.fastmcp.image,
+            "image_pull_policy": "IfNotPresent",
+            "ports": [{"name": "http", "container_port": FASTMCP_PORT, "protocol": "TCP"}],
+            "env": self._environment(),
+            "resources": {
+                "requests": {
                     "cpu": CONTAINER_DEFAULTS.cpu_request,
                     "memory": CONTAINER_DEFAULTS.memory_request,
                 },
-                limits={
+                "limits": {
                     "cpu": CONTAINER_DEFAULTS.cpu_limit,
                     "memory": CONTAINER_DEFAULTS.memory_limit,
                 },
-            ),
-            liveness_probe=ProbeArgs(
-                http_get=probe, initial_delay_seconds=10, period_seconds=10, failure_threshold=3
-            ),
-            readiness_probe=ProbeArgs(http_get=probe, period_seconds=5, failure_threshold=2),
-            security_context=SecurityContextArgs(
-                run_as_non_root=True,
-                run_as_user=RUN_AS_USER,
-                run_as_group=RUN_AS_USER,
-                allow_privilege_escalation=False,
-                privileged=False,
-                read_only_root_filesystem=True,
-                capabilities=CapabilitiesArgs(drop=["ALL"]),
-                seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
-            ),
-            volume_mounts=[
-                VolumeMountArgs(name="tmp", mount_path="/tmp"),  # noqa: S108 - an emptyDir
-                VolumeMountArgs(name="aws-token", mount_path=AWS_TOKEN_DIR, read_only=True),
-                VolumeMountArgs(name="vault-token", mount_path=VAULT_TOKEN_DIR, read_only=True),
+            },
+            "liveness_probe": {
+                "http_get": probe,
+                "initial_delay_seconds": 10,
+                "period_seconds": 10,
+                "failure_threshold": 3,
+            },
+            "readiness_probe": {"http_get": probe, "period_seconds": 5, "failure_threshold": 2},
+            "security_context": {
+                "run_as_non_root": True,
+                "run_as_user": RUN_AS_USER,
+                "run_as_group": RUN_AS_USER,
+                "allow_privilege_escalation": False,
+                "privileged": False,
+                "read_only_root_filesystem": True,
+                "capabilities": {"drop": ["ALL"]},
+                "seccomp_profile": {"type": "RuntimeDefault"},
+            },
+            "volume_mounts": [
+                {"name": "tmp", "mount_path": "/tmp"},  # noqa: S108 - an emptyDir
+                {"name": "aws-token", "mount_path": AWS_TOKEN_DIR, "read_only": True},
+                {"name": "vault-token", "mount_path": VAULT_TOKEN_DIR, "read_only": True},
             ],
-        )
+        }
 
     def _create_deployment(
         self, service_account: k8s.core.v1.ServiceAccount
     ) -> k8s.apps.v1.Deployment:
         plan = self._args.plan
         replicas = plan.replicas_min if plan.running else 0
-        pod_spec = PodSpecArgs(
-            service_account_name=naming.SERVICE_ACCOUNT,
-            automount_service_account_token=False,
-            enable_service_links=False,
-            security_context=PodSecurityContextArgs(
-                run_as_non_root=True,
-                run_as_user=RUN_AS_USER,
-                run_as_group=RUN_AS_USER,
-                fs_group=RUN_AS_USER,
-                seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
-            ),
-            containers=[self._container()],
-            volumes=[
-                VolumeArgs(name="tmp", empty_dir=EmptyDirVolumeSourceArgs(size_limit="64Mi")),
-                VolumeArgs(
-                    name="aws-token",
-                    projected=ProjectedVolumeSourceArgs(
-                        sources=[
-                            VolumeProjectionArgs(
-                                service_account_token=ServiceAccountTokenProjectionArgs(
-                                    audience="sts.amazonaws.com",
-                                    expiration_seconds=AWS_TOKEN_SECONDS,
-                                    path="token",
-                                )
-                            )
-                        ]
-                    ),
-                ),
-                VolumeArgs(
-                    name="vault-token",
-                    projected=ProjectedVolumeSourceArgs(
-                        sources=[
-                            VolumeProjectionArgs(
-                                service_account_token=ServiceAccountTokenProjectionArgs(
-                                    audience=VAULT_AUDIENCE,
-                                    expiration_seconds=VAULT_TOKEN_SECONDS,
-                                    path="token",
-                                )
-                            )
-                        ]
-                    ),
-                ),
+
+        def token_volume(name: str, audience: str, seconds: int) -> VolumeArgsDict:
+            token: ServiceAccountTokenProjectionArgsDict = {
+                "audience": audience,
+                "expiration_seconds": seconds,
+                "path": "token",
+            }
+            return {"name": name, "projected": {"sources": [{"service_account_token": token}]}}
+
+        def spread(topology_key: str) -> TopologySpreadConstraintArgsDict:
+            return {
+                "max_skew": 1,
+                "topology_key": topology_key,
+                "when_unsatisfiable": "ScheduleAnyway",
+                "label_selector": {"match_labels": self._selector},
+            }
+
+        pod_spec: PodSpecArgsDict = {
+            "service_account_name": naming.SERVICE_ACCOUNT,
+            "automount_service_account_token": False,
+            "enable_service_links": False,
+            "security_context": {
+                "run_as_non_root": True,
+                "run_as_user": RUN_AS_USER,
+                "run_as_group": RUN_AS_USER,
+                "fs_group": RUN_AS_USER,
+                "seccomp_profile": {"type": "RuntimeDefault"},
+            },
+            "containers": [self._container()],
+            "volumes": [
+                {"name": "tmp", "empty_dir": {"size_limit": "64Mi"}},
+                token_volume("aws-token", "sts.amazonaws.com", AWS_TOKEN_SECONDS),
+                token_volume("vault-token", VAULT_AUDIENCE, VAULT_TOKEN_SECONDS),
             ],
-            topology_spread_constraints=[
-                TopologySpreadConstraintArgs(
-                    max_skew=1,
-                    topology_key="topology.kubernetes.io/zone",
-                    when_unsatisfiable="ScheduleAnyway",
-                    label_selector=LabelSelectorArgs(match_labels=self._selector),
-                ),
-                TopologySpreadConstraintArgs(
-                    max_skew=1,
-                    topology_key="kubernetes.io/hostname",
-                    when_unsatisfiable="ScheduleAnyway",
-                    label_selector=LabelSelectorArgs(match_labels=self._selector),
-                ),
+            "topology_spread_constraints": [
+                spread("topology.kubernetes.io/zone"),
+                spread("kubernetes.io/hostname"),
             ],
-        )
+        }
         return k8s.apps.v1.Deployment(
             f"{self._name}-deployment",
-            k8s.apps.v1.DeploymentInitArgs(
-                metadata=self._metadata(),
-                spec=k8s.apps.v1.DeploymentSpecArgs(
-                    replicas=replicas,
-                    revision_history_limit=5,
-                    selector=LabelSelectorArgs(match_labels=self._selector),
-                    strategy=k8s.apps.v1.DeploymentStrategyArgs(
-                        type="RollingUpdate",
-                        rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(
-                            max_surge=1, max_unavailable=0
-                        ),
-                    ),
-                    template=PodTemplateSpecArgs(
-                        metadata=ObjectMetaArgs(labels=self._pod_labels), spec=pod_spec
-                    ),
-                ),
-            ),
+            metadata=self._metadata(),
+            spec={
+                "replicas": replicas,
+                "revision_history_limit": 5,
+                "selector": {"match_labels": self._selector},
+                "strategy": {
+                    "type": "RollingUpdate",
+                    "rolling_update": {"max_surge": 1, "max_unavailable": 0},
+                },
+                "template": {"metadata": {"labels": self._pod_labels}, "spec": pod_spec},
+            },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[service_account]),
         )
 
     def _create_service(self) -> k8s.core.v1.Service:
         return k8s.core.v1.Service(
             f"{self._name}-service",
-            k8s.core.v1.ServiceInitArgs(
-                metadata=self._metadata(),
-                spec=k8s.core.v1.ServiceSpecArgs(
-                    type="ClusterIP",
-                    selector=self._selector,
-                    ports=[
-                        k8s.core.v1.ServicePortArgs(
-                            name="http", port=FASTMCP_PORT, target_port="http", protocol="TCP"
-                        )
-                    ],
-                ),
-            ),
+            metadata=self._metadata(),
+            spec={
+                "type": "ClusterIP",
+                "selector": self._selector,
+                "ports": [
+                    {"name": "http", "port": FASTMCP_PORT, "target_port": "http", "protocol": "TCP"}
+                ],
+            },
             opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _create_disruption_budget(self) -> None:
         k8s.policy.v1.PodDisruptionBudget(
             f"{self._name}-pdb",
-            k8s.policy.v1.PodDisruptionBudgetInitArgs(
-                metadata=self._metadata(),
-                spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
-                    # maxUnavailable keeps node drains possible even with one replica.
-                    max_unavailable=1,
-                    selector=LabelSelectorArgs(match_labels=self._selector),
-                ),
-            ),
+            metadata=self._metadata(),
+            # maxUnavailable keeps node drains possible even with one replica.
+            spec={"max_unavailable": 1, "selector": {"match_labels": self._selector}},
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -312,27 +269,27 @@ class FastMcpService(pulumi.ComponentResource):
         plan = self._args.plan
         k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{self._name}-hpa",
-            k8s.autoscaling.v2.HorizontalPodAutoscalerInitArgs(
-                metadata=self._metadata(),
-                spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
-                    min_replicas=plan.replicas_min,
-                    max_replicas=plan.replicas_max,
-                    scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
-                        api_version="apps/v1", kind="Deployment", name=naming.APP_NAME
-                    ),
-                    metrics=[
-                        k8s.autoscaling.v2.MetricSpecArgs(
-                            type="Resource",
-                            resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
-                                name="cpu",
-                                target=k8s.autoscaling.v2.MetricTargetArgs(
-                                    type="Utilization",
-                                    average_utilization=TARGET_CPU_UTILIZATION,
-                                ),
-                            ),
-                        )
-                    ],
-                ),
-            ),
+            metadata=self._metadata(),
+            spec={
+                "min_replicas": plan.replicas_min,
+                "max_replicas": plan.replicas_max,
+                "scale_target_ref": {
+                    "api_version": "apps/v1",
+                    "kind": "Deployment",
+                    "name": naming.APP_NAME,
+                },
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {
+                            "name": "cpu",
+                            "target": {
+                                "type": "Utilization",
+                                "average_utilization": TARGET_CPU_UTILIZATION,
+                            },
+                        },
+                    }
+                ],
+            },
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -15,15 +15,8 @@ from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
-from pulumi_kubernetes.networking.v1 import (
-    IPBlockArgs,
-    NetworkPolicyEgressRuleArgs,
-    NetworkPolicyIngressRuleArgs,
-    NetworkPolicyPeerArgs,
-    NetworkPolicyPortArgs,
-    NetworkPolicySpecArgs,
-)
+from pulumi_kubernetes.meta.v1 import LabelSelectorArgsDict, ObjectMetaArgsDict
+from pulumi_kubernetes.networking.v1 import NetworkPolicyPeerArgsDict, NetworkPolicySpecArgsDict
 
 from tenancy import naming
 from tenancy.profiles import CONTAINER_DEFAULTS, TenantPlan
@@ -126,8 +119,8 @@ class TenantNamespace(pulumi.ComponentResource):
 
         self.register_outputs({"namespace": self.name})
 
-    def _metadata(self, name: str) -> ObjectMetaArgs:
-        return ObjectMetaArgs(name=name, namespace=self.name, labels=self._args.labels)
+    def _metadata(self, name: str) -> ObjectMetaArgsDict:
+        return {"name": name, "namespace": self.name, "labels": self._args.labels}
 
     def _create_namespace(self) -> k8s.core.v1.Namespace:
         pod_security = {
@@ -137,11 +130,7 @@ class TenantNamespace(pulumi.ComponentResource):
         pod_security["pod-security.kubernetes.io/enforce-version"] = "latest"
         return k8s.core.v1.Namespace(
             f"{self._name}-namespace",
-            k8s.core.v1.NamespaceInitArgs(
-                metadata=ObjectMetaArgs(
-                    name=self.name, labels={**self._args.labels, **pod_security}
-                )
-            ),
+            metadata={"name": self.name, "labels": {**self._args.labels, **pod_security}},
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -149,168 +138,133 @@ class TenantNamespace(pulumi.ComponentResource):
         quotas = self._args.plan.quotas
         k8s.core.v1.ResourceQuota(
             f"{self._name}-quota",
-            k8s.core.v1.ResourceQuotaInitArgs(
-                metadata=self._metadata("tenant-quota"),
-                spec=k8s.core.v1.ResourceQuotaSpecArgs(
-                    hard={
-                        "requests.cpu": quotas.cpu,
-                        "limits.cpu": quotas.cpu,
-                        "requests.memory": quotas.memory,
-                        "limits.memory": quotas.memory,
-                        "requests.storage": quotas.storage,
-                        "pods": str(quotas.pods),
-                        "services": str(quotas.services),
-                        "persistentvolumeclaims": str(quotas.persistent_volume_claims),
-                        # Tenants are reached through the cell's ingress only.
-                        "services.loadbalancers": "0",
-                        "services.nodeports": "0",
-                    }
-                ),
-            ),
+            metadata=self._metadata("tenant-quota"),
+            spec={
+                "hard": {
+                    "requests.cpu": quotas.cpu,
+                    "limits.cpu": quotas.cpu,
+                    "requests.memory": quotas.memory,
+                    "limits.memory": quotas.memory,
+                    "requests.storage": quotas.storage,
+                    "pods": str(quotas.pods),
+                    "services": str(quotas.services),
+                    "persistentvolumeclaims": str(quotas.persistent_volume_claims),
+                    # Tenants are reached through the cell's ingress only.
+                    "services.loadbalancers": "0",
+                    "services.nodeports": "0",
+                }
+            },
             opts=opts,
         )
 
     def _create_limit_range(self, opts: pulumi.ResourceOptions) -> None:
         k8s.core.v1.LimitRange(
             f"{self._name}-limits",
-            k8s.core.v1.LimitRangeInitArgs(
-                metadata=self._metadata("tenant-limits"),
-                spec=k8s.core.v1.LimitRangeSpecArgs(
-                    limits=[
-                        k8s.core.v1.LimitRangeItemArgs(
-                            type="Container",
-                            default={
-                                "cpu": CONTAINER_DEFAULTS.cpu_limit,
-                                "memory": CONTAINER_DEFAULTS.memory_limit,
-                            },
-                            default_request={
-                                "cpu": CONTAINER_DEFAULTS.cpu_request,
-                                "memory": CONTAINER_DEFAULTS.memory_request,
-                            },
-                        )
-                    ]
-                ),
-            ),
+            metadata=self._metadata("tenant-limits"),
+            spec={
+                "limits": [
+                    {
+                        "type": "Container",
+                        "default": {
+                            "cpu": CONTAINER_DEFAULTS.cpu_limit,
+                            "memory": CONTAINER_DEFAULTS.memory_limit,
+                        },
+                        "default_request": {
+                            "cpu": CONTAINER_DEFAULTS.cpu_request,
+                            "memory": CONTAINER_DEFAULTS.memory_request,
+                        },
+                    }
+                ]
+            },
             opts=opts,
         )
 
     def _network_policy(
-        self, suffix: str, opts: pulumi.ResourceOptions, spec: NetworkPolicySpecArgs
+        self, suffix: str, opts: pulumi.ResourceOptions, spec: NetworkPolicySpecArgsDict
     ) -> None:
         k8s.networking.v1.NetworkPolicy(
             f"{self._name}-netpol-{suffix}",
-            k8s.networking.v1.NetworkPolicyInitArgs(metadata=self._metadata(suffix), spec=spec),
+            metadata=self._metadata(suffix),
+            spec=spec,
             opts=opts,
         )
 
     def _create_network_policies(self, opts: pulumi.ResourceOptions) -> None:
         cell = self._args.cell
-        fastmcp_pods = LabelSelectorArgs(match_labels={"app.kubernetes.io/name": naming.APP_NAME})
-        every_pod = LabelSelectorArgs()
+        fastmcp_pods: LabelSelectorArgsDict = {
+            "match_labels": {"app.kubernetes.io/name": naming.APP_NAME}
+        }
+
+        def egress_to(peer: NetworkPolicyPeerArgsDict, port: int) -> NetworkPolicySpecArgsDict:
+            return {
+                "pod_selector": fastmcp_pods,
+                "policy_types": ["Egress"],
+                "egress": [{"to": [peer], "ports": [{"protocol": "TCP", "port": port}]}],
+            }
 
         self._network_policy(
-            "default-deny",
-            opts,
-            NetworkPolicySpecArgs(pod_selector=every_pod, policy_types=["Ingress", "Egress"]),
+            "default-deny", opts, {"pod_selector": {}, "policy_types": ["Ingress", "Egress"]}
         )
         self._network_policy(
             "allow-dns",
             opts,
-            NetworkPolicySpecArgs(
-                pod_selector=every_pod,
-                policy_types=["Egress"],
-                egress=[
-                    NetworkPolicyEgressRuleArgs(
-                        to=[
-                            NetworkPolicyPeerArgs(
-                                namespace_selector=LabelSelectorArgs(
-                                    match_labels={NAMESPACE_NAME_LABEL: "kube-system"}
-                                ),
-                                pod_selector=LabelSelectorArgs(
-                                    match_labels={"k8s-app": "kube-dns"}
-                                ),
-                            )
+            {
+                "pod_selector": {},
+                "policy_types": ["Egress"],
+                "egress": [
+                    {
+                        "to": [
+                            {
+                                "namespace_selector": {
+                                    "match_labels": {NAMESPACE_NAME_LABEL: "kube-system"}
+                                },
+                                "pod_selector": {"match_labels": {"k8s-app": "kube-dns"}},
+                            }
                         ],
-                        ports=[
-                            NetworkPolicyPortArgs(protocol="UDP", port=DNS_PORT),
-                            NetworkPolicyPortArgs(protocol="TCP", port=DNS_PORT),
+                        "ports": [
+                            {"protocol": "UDP", "port": DNS_PORT},
+                            {"protocol": "TCP", "port": DNS_PORT},
                         ],
-                    )
+                    }
                 ],
-            ),
+            },
         )
+        ingress_namespace = cell.cluster.ingress_namespace
         self._network_policy(
             "allow-ingress-controller",
             opts,
-            NetworkPolicySpecArgs(
-                pod_selector=fastmcp_pods,
-                policy_types=["Ingress"],
-                ingress=[
-                    NetworkPolicyIngressRuleArgs(
-                        from_=[
-                            NetworkPolicyPeerArgs(
-                                namespace_selector=LabelSelectorArgs(
-                                    match_labels={
-                                        NAMESPACE_NAME_LABEL: cell.cluster.ingress_namespace
-                                    }
-                                )
-                            )
+            {
+                "pod_selector": fastmcp_pods,
+                "policy_types": ["Ingress"],
+                "ingress": [
+                    {
+                        "from_": [
+                            {
+                                "namespace_selector": {
+                                    "match_labels": {NAMESPACE_NAME_LABEL: ingress_namespace}
+                                }
+                            }
                         ],
-                        ports=[NetworkPolicyPortArgs(protocol="TCP", port=FASTMCP_PORT)],
-                    )
+                        "ports": [{"protocol": "TCP", "port": FASTMCP_PORT}],
+                    }
                 ],
-            ),
+            },
         )
         self._network_policy(
             "allow-vault",
             opts,
-            NetworkPolicySpecArgs(
-                pod_selector=fastmcp_pods,
-                policy_types=["Egress"],
-                egress=[
-                    NetworkPolicyEgressRuleArgs(
-                        to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=str(cell.vault.cidr)))],
-                        ports=[NetworkPolicyPortArgs(protocol="TCP", port=vault_port(cell))],
-                    )
-                ],
-            ),
+            egress_to({"ip_block": {"cidr": str(cell.vault.cidr)}}, vault_port(cell)),
         )
         self._network_policy(
             "allow-tenant-vpc",
             opts,
-            NetworkPolicySpecArgs(
-                pod_selector=fastmcp_pods,
-                policy_types=["Egress"],
-                egress=[
-                    NetworkPolicyEgressRuleArgs(
-                        to=[
-                            NetworkPolicyPeerArgs(
-                                ip_block=IPBlockArgs(cidr=str(self._args.plan.cidr))
-                            )
-                        ],
-                        ports=[NetworkPolicyPortArgs(protocol="TCP", port=HTTPS_PORT)],
-                    )
-                ],
-            ),
+            egress_to({"ip_block": {"cidr": str(self._args.plan.cidr)}}, HTTPS_PORT),
         )
         self._network_policy(
             "allow-https-internet",
             opts,
-            NetworkPolicySpecArgs(
-                pod_selector=fastmcp_pods,
-                policy_types=["Egress"],
-                egress=[
-                    NetworkPolicyEgressRuleArgs(
-                        to=[
-                            NetworkPolicyPeerArgs(
-                                ip_block=IPBlockArgs(
-                                    cidr="0.0.0.0/0", except_=internal_ranges(cell)
-                                )
-                            )
-                        ],
-                        ports=[NetworkPolicyPortArgs(protocol="TCP", port=HTTPS_PORT)],
-                    )
-                ],
+            egress_to(
+                {"ip_block": {"cidr": "0.0.0.0/0", "except_": internal_ranges(cell)}}, HTTPS_PORT
             ),
         )
 
@@ -322,33 +276,27 @@ class TenantNamespace(pulumi.ComponentResource):
         ):
             k8s.rbac.v1.Role(
                 f"{self._name}-{role_name}",
-                k8s.rbac.v1.RoleInitArgs(
-                    metadata=self._metadata(role_name),
-                    rules=[
-                        k8s.rbac.v1.PolicyRuleArgs(
-                            api_groups=api_groups, resources=resources, verbs=verbs
-                        )
-                        for api_groups, resources, verbs in rules
-                    ],
-                ),
+                metadata=self._metadata(role_name),
+                rules=[
+                    {"api_groups": api_groups, "resources": resources, "verbs": verbs}
+                    for api_groups, resources, verbs in rules
+                ],
                 opts=opts,
             )
             if not groups:
                 continue
             k8s.rbac.v1.RoleBinding(
                 f"{self._name}-{role_name}-binding",
-                k8s.rbac.v1.RoleBindingInitArgs(
-                    metadata=self._metadata(role_name),
-                    role_ref=k8s.rbac.v1.RoleRefArgs(
-                        api_group="rbac.authorization.k8s.io", kind="Role", name=role_name
-                    ),
-                    subjects=[
-                        k8s.rbac.v1.SubjectArgs(
-                            api_group="rbac.authorization.k8s.io", kind="Group", name=group
-                        )
-                        for group in groups
-                    ],
-                ),
+                metadata=self._metadata(role_name),
+                role_ref={
+                    "api_group": "rbac.authorization.k8s.io",
+                    "kind": "Role",
+                    "name": role_name,
+                },
+                subjects=[
+                    {"api_group": "rbac.authorization.k8s.io", "kind": "Group", "name": group}
+                    for group in groups
+                ],
                 opts=opts,
             )
 
