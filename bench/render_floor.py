@@ -1,7 +1,7 @@
 """Render time and memory against two floors, for 10, 100 and 1,000 generated tenants.
 
-Tenants come in cells of the default size (a cell must stay below 1,000 resources), and
-each process renders every cell in turn. Three programs declare the same resources:
+Tenants come in cells of the default size (a cell must stay below 1,000 resources).
+Three programs declare the same resources:
 
 - ours: `tenantctl render`, components and all;
 - tree floor: a bare program that creates our component tree (the same component types,
@@ -12,11 +12,16 @@ each process renders every cell in turn. Three programs declare the same resourc
 
 Both floors check that they registered exactly the rendered resources and inputs. Every
 side runs under the same mocks, with the same RPC threads and garbage-collector settings
-(`render.program_run`), and imports the provider SDKs before the clock starts. Each
-measurement runs in a fresh process, so its peak resident memory is its own. The machine
-is shared, so each side runs `--rounds` times, interleaved, and the fastest run counts.
+(`render.program_run`), and loads the provider SDK modules before the clock starts.
 
-    python bench/render_floor.py [--rounds N] [COUNT ...]     (default: 3 rounds; 10 100 1000)
+One process renders every cell with our program, writes the resources.json files that
+the floors replay, and reports its peak resident memory. A second process then times the
+three sides cell by cell, `--rounds` times, and each side goes first as often as the
+others. The speed of a shared machine can drift by tens of percent within minutes, and
+sides timed in turn, cell by cell, see the same drift. The figures are the mean time of
+one round.
+
+    python bench/render_floor.py [--rounds N] [COUNT ...]     (default: 2 rounds; 10 100 1000)
 """
 
 from __future__ import annotations
@@ -78,28 +83,48 @@ def sdk_class(token: str) -> Any:
     return getattr(importlib.import_module(module_name), name)
 
 
-def measure(side: str, root: Path, cells: list[str], out: Path) -> dict[str, Any]:
-    """Render every cell with one side's program; return seconds, peak memory and count."""
+def render_all(root: Path, cells: list[str], out: Path) -> dict[str, Any]:
+    """Render and write every cell with our program, and return peak memory and resources."""
     import_sdks()
     loaded = catalog.load(root)
-    total, count = 0.0, 0
+    count = 0
     for cell in cells:
-        if side == "ours":
-            started = time.perf_counter()
-            result = render.render(root, cell, loaded=loaded)
-            total += time.perf_counter() - started
-            count += sum(1 for item in result.resources if item.custom)
-            render.write(result, out)
-        else:
-            seconds, customs = _floor_cell(root, cell, loaded, out / cell / "resources.json", side)
-            total += seconds
-            count += customs
-    return {"seconds": total, "peak_mib": _peak_mib(), "resources": count}
+        result = render.render(root, cell, loaded=loaded)
+        count += sum(1 for item in result.resources if item.custom)
+        render.write(result, out)
+    return {"peak_mib": _peak_mib(), "resources": count}
+
+
+def time_sides(root: Path, cells: list[str], out: Path, rounds: int) -> dict[str, float]:
+    """Time the three sides cell by cell, `rounds` times, and return each side's seconds."""
+    import_sdks()
+    loaded = catalog.load(root)
+    # One untimed run of each side, so that no side pays for first-use costs in the count.
+    for side in SIDES:
+        _run_side(root, cells[0], loaded, out, side)
+    totals = dict.fromkeys(SIDES, 0.0)
+    turn = 0
+    for _ in range(rounds):
+        for cell in cells:
+            # Each side goes first as often as the others.
+            order = SIDES[turn % 3 :] + SIDES[: turn % 3]
+            turn += 1
+            for side in order:
+                totals[side] += _run_side(root, cell, loaded, out, side)
+    return totals
+
+
+def _run_side(root: Path, cell: str, loaded: catalog.Catalog, out: Path, side: str) -> float:
+    if side == "ours":
+        started = time.perf_counter()
+        render.render(root, cell, loaded=loaded)
+        return time.perf_counter() - started
+    return _floor_cell(root, cell, loaded, out / cell / "resources.json", side)
 
 
 def _floor_cell(
     root: Path, cell: str, loaded: catalog.Catalog, resources_json: Path, side: str
-) -> tuple[float, int]:
+) -> float:
     document = json.loads(resources_json.read_text())
     customs = [item for item in document["resources"] if item["custom"]]
     components = [item for item in document["resources"] if not item["custom"]]
@@ -152,18 +177,17 @@ def _floor_cell(
     expected = sorted((expected_urn(item), item["inputs"]) for item in customs)
     if [(item.urn, item.inputs) for item in registered if item.custom] != expected:
         raise SystemExit(f"the {side} floor registered other resources than the render of {cell}")
-    return seconds, len(customs)
+    return seconds
 
 
-def run_worker(side: str, root: Path, cells: list[str], out: Path) -> dict[str, Any]:
+def run_worker(*arguments: str) -> Any:
     completed = subprocess.run(
-        [sys.executable, __file__, "--worker", side, str(root), str(out), *cells],
+        [sys.executable, __file__, "--worker", *arguments],
         capture_output=True,
         text=True,
         check=True,
     )
-    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
-    return result
+    return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 def compare(count: int, rounds: int) -> float:
@@ -172,22 +196,14 @@ def compare(count: int, rounds: int) -> float:
         root = Path(folder)
         cells = generate(root, count, per_cell=DEFAULT_MAX_TENANTS_PER_CELL)
         out = root / "out"
-        runs: dict[str, list[dict[str, Any]]] = {side: [] for side in SIDES}
-        for _ in range(rounds):
-            # Ours goes first: it writes the resources.json files the floors replay.
-            for side in SIDES:
-                runs[side].append(run_worker(side, root, cells, out))
-    best = {side: min(runs[side], key=lambda run: run["seconds"]) for side in SIDES}
-    if len({best[side]["resources"] for side in SIDES}) != 1:
-        raise SystemExit("the three sides declared different numbers of resources")
-    ours, tree, flat = (float(best[side]["seconds"]) for side in SIDES)
+        rendered = run_worker("render", str(root), str(out), *cells)
+        seconds = run_worker("time", str(root), str(out), str(rounds), *cells)
+    ours, tree, flat = (float(seconds[side]) / rounds for side in SIDES)
     print(
-        f"render {count:>5} tenants, {len(cells):>2} cells, "
-        f"{best['ours']['resources']:>6} resources: "
+        f"render {count:>5} tenants, {len(cells):>2} cells, {rendered['resources']:>6} resources: "
         f"ours {ours:7.2f} s, tree floor {tree:7.2f} s, flat floor {flat:7.2f} s; "
         f"ours/flat {ours / flat:.2f}, ours/tree {ours / tree:.2f}, tree/flat {tree / flat:.2f}; "
-        f"peak MiB {best['ours']['peak_mib']:.0f}/{best['tree']['peak_mib']:.0f}/"
-        f"{best['flat']['peak_mib']:.0f}; {ours / count * 1000:.1f} ms per tenant",
+        f"peak {rendered['peak_mib']:.0f} MiB; {ours / count * 1000:.1f} ms per tenant",
         flush=True,
     )
     return ours / count
@@ -195,11 +211,16 @@ def compare(count: int, rounds: int) -> float:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        side, root, out, cells = sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]), sys.argv[5:]
-        print(json.dumps(measure(side, root, cells, out)))
+        job, root, out = sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
+        if job == "render":
+            print(json.dumps(render_all(root, sys.argv[5:], out)))
+        else:
+            print(json.dumps(time_sides(root, sys.argv[6:], out, int(sys.argv[5]))))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=3, help="runs per side (default: 3)")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="timed rounds over every cell (default: 2)"
+    )
     parser.add_argument("counts", type=int, nargs="*", default=[10, 100, 1000])
     options = parser.parse_args()
     if options.rounds < 1 or any(count < 1 for count in options.counts):
