@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,48 @@ def test_random_documents_yield_problems_not_errors(document: Any) -> None:
     text = yaml.safe_dump(document, allow_unicode=True)
 
     assert_readable(check_text(text.encode("utf-8", errors="surrogatepass")))
+
+
+def safe_load_or_none(text: str) -> tuple[bool, Any]:
+    try:
+        return True, yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False, None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(FIELD_NAMES) | st.text(max_size=8), values, min_size=1))
+def test_parse_builds_what_safe_load_builds(document: dict[str, Any]) -> None:
+    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    try:
+        parsed = parse(text.encode("utf-8", errors="surrogatepass")).data
+    except YamlProblem:
+        return  # a value PyYAML reads but the checker rejects, such as .inf
+    loaded, expected = safe_load_or_none(text)
+
+    assert loaded
+    # repr, so that a NaN equals itself
+    assert repr(parsed) == repr(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_parse_of_random_text_matches_safe_load(text: str) -> None:
+    try:
+        parsed = parse(text.encode("utf-8", errors="surrogatepass")).data
+    except YamlProblem:
+        return
+    loaded, expected = safe_load_or_none(text)
+
+    assert loaded
+    assert repr(parsed) == repr(expected)
+
+
+def test_parse_keeps_yaml_types_it_does_not_build() -> None:
+    text = "a: 2026-12-05\nb: yes\nc: 1.5\nd: ~\ne: !!str 12\nf: [1, 'x']\ng: {h: 0}\n"
+
+    assert parse(text.encode()).data == yaml.safe_load(text)
+    assert parse(text.encode()).data["a"] == date(2026, 12, 5)
 
 
 @st.composite
