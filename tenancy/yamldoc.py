@@ -137,24 +137,80 @@ def _reject_anchors(text: str) -> None:
         )
 
 
-# YAML 1.1 reads more than decimal numbers as integers: 010 is octal 8, 0x1F is 31,
-# 1:30 is sexagesimal 90 and 1_000 is 1000. Only plain decimals are accepted.
+# YAML 1.1 reads more than decimal numbers as numbers: 010 is octal 8, 0x1F is 31, 1:30
+# is sexagesimal 90, 1_000 is 1000 and 1:30.5 is 90.5. Only plain decimals are accepted.
 _PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_PLAIN_FLOAT = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
+# Longer text is cut in messages, so that one value cannot flood the output.
+_SHOWN_CHARS = 40
+# Constructors of tagged values fail with these on text that does not fit the tag, such
+# as `!!bool maybe`, `2024-02-30` or an integer of more than 4,300 digits.
+_CONSTRUCTOR_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError)
+_TAG_KINDS = {
+    _INT_TAG: "an integer",
+    _FLOAT_TAG: "a number",
+    "tag:yaml.org,2002:bool": "a boolean",
+    "tag:yaml.org,2002:timestamp": "a date",
+    "tag:yaml.org,2002:binary": "a base64 value",
+}
+
+
+def _for_message(text: str) -> str:
+    """Return `text` as a message shows it: quoted when it is cut or not plainly printable."""
+    if len(text) > _SHOWN_CHARS:
+        return repr(text[:_SHOWN_CHARS] + "...")
+    if text and text.isprintable() and text.strip() == text:
+        return text
+    return repr(text)
+
+
+def _invalid_value(node: yaml.Node, loc: tuple[int | str, ...]) -> YamlProblem:
+    kind = _TAG_KINDS.get(node.tag, f"a value of tag {node.tag}")
+    text = str(node.value) if isinstance(node, yaml.ScalarNode) else "this value"
+    return YamlProblem(
+        field_path(loc) or WHOLE_FILE,
+        f"YAML reads {_for_message(text)} as {kind}, but it is not a valid one "
+        "(correct the value, or put it in quotes for text)",
+    )
 
 
 def _check_number(node: yaml.ScalarNode, loc: tuple[int | str, ...]) -> None:
     text = str(node.value)
-    if node.tag == _INT_TAG and not _PLAIN_INT.fullmatch(text):
-        value = yaml.safe_load(text)
+    is_int = node.tag == _INT_TAG
+    if is_int and _PLAIN_INT.fullmatch(text):
+        return
+    if not is_int and _PLAIN_FLOAT.fullmatch(text) and math.isfinite(float(text)):
+        return
+    constructor = yaml.constructor.SafeConstructor()
+    try:
+        value: float = (
+            constructor.construct_yaml_int(node)
+            if is_int
+            else constructor.construct_yaml_float(node)
+        )
+    except _CONSTRUCTOR_ERRORS:
+        raise _invalid_value(node, loc) from None
+    shown = _for_message(text)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise YamlProblem(field_path(loc) or WHOLE_FILE, f"{shown} is not a finite number")
+    try:
+        written = str(value)
+    except ValueError:  # Python writes no integer of more than 4,300 digits
+        written = ""
+    if not written or len(written) > _SHOWN_CHARS:
         raise YamlProblem(
             field_path(loc) or WHOLE_FILE,
-            f"YAML 1.1 reads {text} as the number {value} (write {value} for that number, "
-            f'or "{text}" in quotes for text)',
+            f"YAML 1.1 reads {shown} as a number of more than {_SHOWN_CHARS} digits "
+            "(write a plain decimal number)",
         )
-    if node.tag == _FLOAT_TAG and not math.isfinite(float(yaml.safe_load(text))):
-        raise YamlProblem(field_path(loc) or WHOLE_FILE, f"{text} is not a finite number")
+    quoted = shown if shown.startswith("'") else f'"{text}"'
+    raise YamlProblem(
+        field_path(loc) or WHOLE_FILE,
+        f"YAML 1.1 reads {shown} as the number {written} (write {written} for that number, "
+        f"or {quoted} in quotes for text)",
+    )
 
 
 def _check_tree(root: yaml.MappingNode) -> None:
@@ -187,7 +243,7 @@ _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 
 
-def _construct(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+def _construct(loader: yaml.SafeLoader, node: yaml.Node, loc: tuple[int | str, ...] = ()) -> Any:
     """Build the value of a tree that `_check_tree` accepted.
 
     Strings, mappings and lists are built here. The tree has no aliases, merge keys,
@@ -198,10 +254,15 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     if isinstance(node, yaml.ScalarNode) and node.tag == _STR_TAG:
         return node.value
     if isinstance(node, yaml.MappingNode) and node.tag == _MAP_TAG:
-        return {key.value: _construct(loader, value) for key, value in node.value}
+        return {
+            key.value: _construct(loader, value, (*loc, key.value)) for key, value in node.value
+        }
     if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
-        return [_construct(loader, item) for item in node.value]
-    return loader.construct_object(node, deep=True)
+        return [_construct(loader, item, (*loc, index)) for index, item in enumerate(node.value)]
+    try:
+        return loader.construct_object(node, deep=True)
+    except _CONSTRUCTOR_ERRORS:
+        raise _invalid_value(node, loc) from None
 
 
 def _check_keys(node: yaml.MappingNode, loc: tuple[int | str, ...]) -> None:

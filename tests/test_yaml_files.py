@@ -142,6 +142,102 @@ CASES = [
         id="infinite-float",
     ),
     pytest.param(
+        MINIMAL_TENANT + "quotas:\n  cpu: 1:30.5\n",
+        [
+            "tenants/probe.yaml: quotas.cpu: YAML 1.1 reads 1:30.5 as the number 90.5 (write 90.5 "
+            'for that number, or "1:30.5" in quotes for text)'
+        ],
+        id="sexagesimal-float",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "quotas:\n  cpu: 1_0.5\n",
+        [
+            "tenants/probe.yaml: quotas.cpu: YAML 1.1 reads 1_0.5 as the number 10.5 (write 10.5 "
+            'for that number, or "1_0.5" in quotes for text)'
+        ],
+        id="underscore-float",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "quotas:\n  cpu: !!float 1:30\n",
+        [
+            "tenants/probe.yaml: quotas.cpu: YAML 1.1 reads 1:30 as the number 90.0 (write 90.0 "
+            'for that number, or "1:30" in quotes for text)'
+        ],
+        id="float-tag-sexagesimal",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "quotas:\n  cpu: 1.0e+400\n",
+        ["tenants/probe.yaml: quotas.cpu: 1.0e+400 is not a finite number"],
+        id="overflowing-float",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "tags: {cost-center: 2024-02-30}\n",
+        [
+            "tenants/probe.yaml: tags.cost-center: YAML reads 2024-02-30 as a date, but it is not a valid one (correct the value, or put it in quotes for text)"
+        ],
+        id="impossible-date",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "tags:\n  team: !!bool maybe\n",
+        [
+            "tenants/probe.yaml: tags.team: YAML reads maybe as a boolean, but it is not a valid one (correct the value, or put it in quotes for text)"
+        ],
+        id="bool-tag",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "tags:\n  team: !!timestamp foo\n",
+        [
+            "tenants/probe.yaml: tags.team: YAML reads foo as a date, but it is not a valid one (correct the value, or put it in quotes for text)"
+        ],
+        id="timestamp-tag",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + 'tags:\n  team: !!float ""\n',
+        [
+            "tenants/probe.yaml: tags.team: YAML reads '' as a number, but it is not a valid one (correct the value, or put it in quotes for text)"
+        ],
+        id="float-tag-empty",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + 'tags:\n  team: !!int "!!bool x"\n',
+        [
+            "tenants/probe.yaml: tags.team: YAML reads !!bool x as an integer, but it is not a valid one (correct the value, or put it in quotes for text)"
+        ],
+        id="int-tag-yaml-text",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + 'tags:\n  team: !!int "7\\n1 problem in 1 file"\n',
+        [
+            "tenants/probe.yaml: tags.team: YAML reads '7\\n1 problem in 1 file' as an integer, but it is not a valid one (correct the value, or put it in quotes for text)"
+        ],
+        id="int-tag-newline",
+    ),
+    pytest.param(
+        MINIMAL_TENANT
+        + 'tags:\n  team: !!int "[&a [x,x,x,x,x,x,x,x,x,x], &a1 [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a], &a2 [*a1,*a1,*a1,*a1,*a1,*a1,*a1,*a1,*a1,*a1]]"\n',
+        [
+            "tenants/probe.yaml: tags.team: YAML reads '[&a [x,x,x,x,x,x,x,x,x,x], &a1 "
+            "[*a,*a,*a...' as an integer, but it is not a valid one (correct the value, or put it in quotes for text)"
+        ],
+        id="int-tag-anchors",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "quotas:\n  pods: 1" + "0" * 5000 + "\n",
+        [
+            "tenants/probe.yaml: quotas.pods: YAML reads '1000000000000000000000000000000000000000"
+            "...' as an integer, but it is not a valid one (correct the value, or put it in quotes for text)"
+        ],
+        id="integer-over-4300-digits",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "quotas:\n  pods: 0x" + "F" * 20000 + "\n",
+        [
+            "tenants/probe.yaml: quotas.pods: YAML 1.1 reads '0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+            "...' as a number of more than 40 digits (write a plain decimal number)"
+        ],
+        id="hex-integer-over-4300-digits",
+    ),
+    pytest.param(
         MINIMAL_TENANT + "quotas:\n  <<: {cpu: 4}\n",
         ["tenants/probe.yaml: quotas.<<: YAML merge keys are not supported (write keys out)"],
         id="merge-key",
@@ -213,3 +309,13 @@ def test_notes_and_hidden_files_ignored(root: Path) -> None:
     write(root, "tenants/.probe.yaml.swp", "\x00binary")
 
     assert problems_of(root) == []
+
+
+def test_impossible_date_in_stack_file_rejected(root: Path) -> None:
+    path = root / "stacks" / "Pulumi.dev-1.yaml"
+    path.write_text(path.read_text().replace("aws:region: eu-west-1", "aws:region: 2024-02-30"))
+
+    assert (
+        "stacks/Pulumi.dev-1.yaml: config.aws:region: YAML reads 2024-02-30 as a date, but it "
+        "is not a valid one (correct the value, or put it in quotes for text)"
+    ) in problems_of(root)
