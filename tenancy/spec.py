@@ -9,7 +9,7 @@ so `tenancy.problems` can prefix it with the file and the field.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from ipaddress import IPv4Network, ip_network
 from typing import Annotated, Any
@@ -250,7 +250,7 @@ def _parse_quantity(value: object) -> str:
         text = str(int(value))
     try:
         number = quantity_value(text)
-    except (ValueError, InvalidOperation):
+    except (ValueError, ArithmeticError):  # InvalidOperation, or Overflow from 1e1000000
         raise ValueError(
             f"{text!r} is not a Kubernetes quantity (a number with an optional suffix "
             "m, k, M, G, T, Ki, Mi, Gi or Ti, such as 500m or 8Gi)"

@@ -241,6 +241,7 @@ def _check_tree(root: yaml.MappingNode) -> None:
 _STR_TAG = "tag:yaml.org,2002:str"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
+_SET_TAG = "tag:yaml.org,2002:set"
 
 
 def _construct(loader: yaml.SafeLoader, node: yaml.Node, loc: tuple[int | str, ...] = ()) -> Any:
@@ -259,6 +260,11 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, loc: tuple[int | str, .
         }
     if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
         return [_construct(loader, item, (*loc, index)) for index, item in enumerate(node.value)]
+    if node.tag == _SET_TAG:
+        # A set has no order, so a list built from it could change from run to run.
+        raise YamlProblem(
+            field_path(loc) or WHOLE_FILE, "YAML sets (!!set) are not supported (write a list)"
+        )
     try:
         return loader.construct_object(node, deep=True)
     except _CONSTRUCTOR_ERRORS:

@@ -220,6 +220,14 @@ CASES = [
         id="quota-wrong-suffix",
     ),
     pytest.param(
+        tenant_with('quotas:\n  cpu: "1e1000000"\n'),
+        [
+            "tenants/probe.yaml: quotas.cpu: '1e1000000' is not a Kubernetes quantity (a number "
+            "with an optional suffix m, k, M, G, T, Ki, Mi, Gi or Ti, such as 500m or 8Gi)"
+        ],
+        id="quota-exponent-overflow",
+    ),
+    pytest.param(
         tenant_with("quotas:\n  cpu: 0\n"),
         ["tenants/probe.yaml: quotas.cpu: 0 is not positive (a quantity greater than zero)"],
         id="quota-zero",

@@ -238,6 +238,14 @@ CASES = [
         id="hex-integer-over-4300-digits",
     ),
     pytest.param(
+        MINIMAL_TENANT + "access:\n  adminGroups: !!set {a, b}\n",
+        [
+            "tenants/probe.yaml: access.adminGroups: YAML sets (!!set) are not supported "
+            "(write a list)"
+        ],
+        id="set-tag",
+    ),
+    pytest.param(
         MINIMAL_TENANT + "quotas:\n  <<: {cpu: 4}\n",
         ["tenants/probe.yaml: quotas.<<: YAML merge keys are not supported (write keys out)"],
         id="merge-key",
