@@ -22,7 +22,7 @@ import yaml
 # command run most often, needs none of it.
 from tenancy import addressing, catalog, profiles
 from tenancy.catalog import RENDER_DIR, UnknownCell
-from tenancy.problems import InvalidInput, Problem
+from tenancy.problems import WHOLE_FILE, InvalidInput, Problem
 from tenancy.spec import (
     TENANT_CIDR_MAX_PREFIX,
     TENANT_CIDR_MIN_PREFIX,
@@ -284,10 +284,25 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# One file with thousands of bad list items would otherwise print thousands of lines.
+MAX_PROBLEMS_PER_FILE = 50
+
+
 def _print_problems(problems: Sequence[Problem]) -> None:
+    per_file: Counter[str] = Counter()
     for problem in problems:
-        print(problem, file=sys.stderr)
-    files = len({problem.file for problem in problems})
+        per_file[problem.file] += 1
+        if per_file[problem.file] <= MAX_PROBLEMS_PER_FILE:
+            print(problem, file=sys.stderr)
+    for file, count in per_file.items():
+        if count > MAX_PROBLEMS_PER_FILE:
+            hidden = count - MAX_PROBLEMS_PER_FILE
+            print(
+                f"{file}: {WHOLE_FILE}: {hidden} more problems not shown "
+                "(fix the ones above and run check again)",
+                file=sys.stderr,
+            )
+    files = len(per_file)
     print(
         f"{len(problems)} problem{'s' * (len(problems) != 1)} in "
         f"{files} file{'s' * (files != 1)}; nothing was changed",

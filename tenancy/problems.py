@@ -7,6 +7,7 @@ platform engineer can fix a tenant file without reading this code.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,23 @@ from pydantic import BaseModel, ValidationError
 WHOLE_FILE = "file"
 
 
+# A key or value can be as long as a file (64 KiB). A problem cuts each run of more than
+# LONG_RUN characters without a space to LONG_RUN_SHOWN, and keeps to MAX_LINE in all.
+LONG_RUN = 200
+LONG_RUN_SHOWN = 60
+MAX_LINE = 1000
+_LONG_RUN = re.compile(rf"\S{{{LONG_RUN + 1},}}")
+
+
+def shorten(text: str) -> str:
+    """Cut long runs of `text`, and its middle when it is still too long for one line."""
+    text = _LONG_RUN.sub(lambda match: match.group()[:LONG_RUN_SHOWN] + "...", text)
+    if len(text) > MAX_LINE:
+        # The end stays, because messages end with what is allowed.
+        text = text[: MAX_LINE - 300] + " ... " + text[-295:]
+    return text
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong with one input file."""
@@ -24,6 +42,10 @@ class Problem:
     file: str
     field: str
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "field", shorten(self.field))
+        object.__setattr__(self, "message", shorten(self.message))
 
     def __str__(self) -> str:
         return f"{self.file}: {self.field}: {self.message}"

@@ -11,7 +11,7 @@ import pytest
 
 from tenancy import catalog
 from tenancy.cli import SCHEMA_PATH, main, tenant_schema
-from tests.helpers import PROJECT_ROOT, problems_of, tenant_with, write
+from tests.helpers import MINIMAL_TENANT, PROJECT_ROOT, problems_of, tenant_with, write
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -50,6 +50,40 @@ def test_check_reports_problems_without_traceback(root: Path) -> None:
         'tenants/probe.yaml: id: YAML reads no as the boolean false (a string: write it in quotes, "no")',
         "tenants/zz.yaml: file: the document is a list, not a mapping (a YAML mapping of fields)",
         "2 problems in 2 files; nothing was changed",
+    ]
+
+
+def test_check_caps_problems_per_file(root: Path) -> None:
+    write(
+        root, "tenants/probe.yaml", MINIMAL_TENANT + "compliance: [" + ",".join(["x"] * 500) + "]\n"
+    )
+
+    result = run("check", "--root", str(root))
+    lines = result.stderr.splitlines()
+
+    assert result.returncode == 1
+    assert len(lines) == 52
+    assert lines[49].startswith("tenants/probe.yaml: compliance[49]: the string 'x' is not allowed")
+    assert lines[50] == (
+        "tenants/probe.yaml: file: 450 more problems not shown "
+        "(fix the ones above and run check again)"
+    )
+    assert lines[51] == "500 problems in 1 file; nothing was changed"
+
+
+def test_check_cuts_long_keys_and_values(root: Path) -> None:
+    key, value = "k" * 30000, "z" * 30000
+    write(root, "tenants/probe.yaml", MINIMAL_TENANT + f"? {key}\n: 1\ntags: {{a: {value}}}\n")
+
+    result = run("check", "--root", str(root))
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"tenants/probe.yaml: tags.a: '{'z' * 59}... is not a Kubernetes label value (empty, or "
+        "1 to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)",
+        f"tenants/probe.yaml: {'k' * 60}...: unknown field (allowed here: id, displayName, cell, "
+        "tier, state, compliance, network, keys, quotas, fastmcp, access, tags)",
+        "2 problems in 1 file; nothing was changed",
     ]
 
 
