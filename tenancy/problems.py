@@ -87,6 +87,8 @@ def describe_value(value: Any) -> str:
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
+    if isinstance(value, bytes):
+        return "binary data"
     return f"a {type(value).__name__}"
 
 
@@ -181,6 +183,11 @@ def _message(
     if kind in _EXPECTED:
         expected = _EXPECTED[kind]
         text = source(loc) if source else None
+        if kind == "string_type" and text == "":
+            return (
+                f"an empty value, which YAML reads as {describe_value(value)} "
+                "(a string: write it in quotes)"
+            )
         if kind == "string_type" and text is not None and not isinstance(value, list | dict):
             return (
                 f"YAML reads {text} as {describe_value(value)} "

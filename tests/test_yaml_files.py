@@ -238,6 +238,22 @@ CASES = [
         id="hex-integer-over-4300-digits",
     ),
     pytest.param(
+        MINIMAL_TENANT + 'tags:\n  a: !!binary ""\n',
+        [
+            "tenants/probe.yaml: tags.a: an empty value, which YAML reads as binary data "
+            "(a string: write it in quotes)"
+        ],
+        id="empty-binary",
+    ),
+    pytest.param(
+        MINIMAL_TENANT + "tags:\n  cost-center:\n",
+        [
+            "tenants/probe.yaml: tags.cost-center: an empty value, which YAML reads as null "
+            "(a string: write it in quotes)"
+        ],
+        id="empty-tag-value",
+    ),
+    pytest.param(
         MINIMAL_TENANT + "access:\n  adminGroups: !!set {a, b}\n",
         [
             "tenants/probe.yaml: access.adminGroups: YAML sets (!!set) are not supported "
