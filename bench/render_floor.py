@@ -61,7 +61,7 @@ def _peak_mib() -> float:
 def import_sdks() -> None:
     """Load every provider SDK module a render uses, so that no side pays for it.
 
-    The SDKs register their modules lazily: `aws.ec2` is a stand-in that loads the real
+    The SDKs register their modules lazily. `aws.ec2` is a stand-in that loads the real
     module on the first attribute access other than the introspection ones (`__name__`,
     `__spec__` and the like). So each module is asked for an attribute here.
     """

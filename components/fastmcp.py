@@ -109,7 +109,7 @@ class FastMcpService(pulumi.ComponentResource):
                 "labels": self._pod_labels,
                 "annotations": {IRSA_ANNOTATION: self._args.role_arn},
             },
-            # FastMCP never calls the Kubernetes API; IRSA gets its own projected token.
+            # FastMCP never calls the Kubernetes API, and IRSA gets its own projected token.
             automount_service_account_token=False,
             opts=pulumi.ResourceOptions(parent=self),
         )

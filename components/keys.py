@@ -116,7 +116,7 @@ def policy_json(
 ) -> pulumi.Output[str]:
     """Return the JSON of `document(arn)`, once `arn` is known.
 
-    `Output.json_dumps` of a document that holds an Output turns every dict and list in
+    `Output.json_dumps` of a document that contains an Output turns every dict and list in
     it into an Output of its own, each with tasks on the event loop. One apply gives the
     same string, dependencies and secrecy, and makes a render about 2% faster.
     """

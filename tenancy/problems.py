@@ -23,6 +23,8 @@ WHOLE_FILE = "file"
 LONG_RUN = 200
 LONG_RUN_SHOWN = 60
 MAX_LINE = 1000
+# Characters kept from the end of a cut line, because messages end with what is allowed.
+MAX_LINE_END = 295
 _LONG_RUN = re.compile(rf"\S{{{LONG_RUN + 1},}}")
 
 
@@ -30,8 +32,8 @@ def shorten(text: str) -> str:
     """Cut long runs of `text`, and its middle when it is still too long for one line."""
     text = _LONG_RUN.sub(lambda match: match.group()[:LONG_RUN_SHOWN] + "...", text)
     if len(text) > MAX_LINE:
-        # The end stays, because messages end with what is allowed.
-        text = text[: MAX_LINE - 300] + " ... " + text[-295:]
+        gap = " ... "
+        text = text[: MAX_LINE - len(gap) - MAX_LINE_END] + gap + text[-MAX_LINE_END:]
     return text
 
 

@@ -34,13 +34,12 @@ from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from tenancy import catalog, collector, program, tfplan
-from tenancy.catalog import PROJECT, RENDER_DIR, UnknownCell
+from tenancy.catalog import PROJECT, UnknownCell
 from tenancy.spec import CellConfig
 
 TENANT_TYPE = "fastmcp-tenancy:tenant:Tenant"
 STACK_TYPE = "pulumi:pulumi:Stack"
 SECRET_MASK = "[secret]"  # noqa: S105 - the mask, not a secret
-DEFAULT_OUT = RENDER_DIR
 AWS_PLAN = "aws-plan.json"
 VAULT_POLICY_TYPE = "vault:index/policy:Policy"
 

@@ -250,7 +250,7 @@ def _parse_quantity(value: object) -> str:
         text = str(int(value))
     try:
         number = quantity_value(text)
-    except (ValueError, ArithmeticError):  # InvalidOperation, or Overflow from 1e1000000
+    except (ValueError, ArithmeticError):  # decimal raises Overflow for 1e1000000
         raise ValueError(
             f"{text!r} is not a Kubernetes quantity (a number with an optional suffix "
             "m, k, M, G, T, Ki, Mi, Gi or Ti, such as 500m or 8Gi)"

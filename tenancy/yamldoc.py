@@ -137,7 +137,7 @@ def _reject_anchors(text: str) -> None:
         )
 
 
-# YAML 1.1 reads more than decimal numbers as numbers: 010 is octal 8, 0x1F is 31, 1:30
+# YAML 1.1 reads other forms than decimals as numbers: 010 is octal 8, 0x1F is 31, 1:30
 # is sexagesimal 90, 1_000 is 1000 and 1:30.5 is 90.5. Only plain decimals are accepted.
 _PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 _PLAIN_FLOAT = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
@@ -192,9 +192,9 @@ def _check_number(node: yaml.ScalarNode, loc: tuple[int | str, ...]) -> None:
         )
     except _CONSTRUCTOR_ERRORS:
         raise _invalid_value(node, loc) from None
-    shown = _for_message(text)
+    display = _for_message(text)
     if isinstance(value, float) and not math.isfinite(value):
-        raise YamlProblem(field_path(loc) or WHOLE_FILE, f"{shown} is not a finite number")
+        raise YamlProblem(field_path(loc) or WHOLE_FILE, f"{display} is not a finite number")
     try:
         written = str(value)
     except ValueError:  # Python writes no integer of more than 4,300 digits
@@ -202,13 +202,13 @@ def _check_number(node: yaml.ScalarNode, loc: tuple[int | str, ...]) -> None:
     if not written or len(written) > _SHOWN_CHARS:
         raise YamlProblem(
             field_path(loc) or WHOLE_FILE,
-            f"YAML 1.1 reads {shown} as a number of more than {_SHOWN_CHARS} digits "
+            f"YAML 1.1 reads {display} as a number of more than {_SHOWN_CHARS} digits "
             "(write a plain decimal number)",
         )
-    quoted = shown if shown.startswith("'") else f'"{text}"'
+    quoted = display if display.startswith("'") else f'"{text}"'
     raise YamlProblem(
         field_path(loc) or WHOLE_FILE,
-        f"YAML 1.1 reads {shown} as the number {written} (write {written} for that number, "
+        f"YAML 1.1 reads {display} as the number {written} (write {written} for that number, "
         f"or {quoted} in quotes for text)",
     )
 

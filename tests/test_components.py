@@ -192,7 +192,7 @@ def test_key_rotates_and_waits_thirty_days(dev_cell: Render, tenant_id: str) -> 
 
 
 @pytest.mark.parametrize("tenant_id", TENANTS)
-def test_policies_wait_for_the_principals_they_name(dev_cell: Render, tenant_id: str) -> None:
+def test_policies_wait_for_named_principals(dev_cell: Render, tenant_id: str) -> None:
     # KMS and IAM reject a policy that names a role or key that does not exist yet.
     role = next(
         r

@@ -125,7 +125,7 @@ def test_floor_benchmark_rejects_bad_arguments(arguments: list[str], message: st
 
 # Renders both cells of this repository after the floor benchmark's SDK import, and
 # prints each provider SDK module that was still a lazy stand-in before and is loaded
-# after: a module the render loaded inside the benchmark's clock.
+# after. The render loaded such a module inside the benchmark's clock.
 _LOADED_DURING_RENDER = """
 import sys
 from pathlib import Path
